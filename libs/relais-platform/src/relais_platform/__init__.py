@@ -1,0 +1,1 @@
+"""Thin shared plumbing for the Relais services. Nothing domain-specific lives here."""

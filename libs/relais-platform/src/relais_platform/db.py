@@ -1,0 +1,90 @@
+"""asyncpg pool per process, one PostgreSQL schema per service, and a plain-SQL migration runner."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+
+import asyncpg
+import orjson
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typ in ("json", "jsonb"):
+        await conn.set_type_codec(
+            typ, schema="pg_catalog", encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads
+        )
+
+
+async def create_pool(*, dsn: str, schema: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    """A pool whose connections see only `schema` (then public) and speak JSON through orjson."""
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        server_settings={"search_path": f"{schema},public", "application_name": f"relais-{schema}",
+                         "timezone": "UTC"},
+    )
+    assert pool is not None
+    return pool
+
+
+PLATFORM_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def migrate(*, dsn: str, schema: str, migrations_dir: Path) -> list[str]:
+    """Apply the platform tables (outbox, processed events, idempotency keys) then the service's own
+    `NNNN_name.sql` files, in order, once each, under an advisory lock; returns the applied names.
+
+    An already-applied file whose content changed is an error: migrations are append-only.
+    """
+    conn = await asyncpg.connect(dsn, server_settings={"search_path": f"{schema},public"})
+    try:
+        lock_key = int.from_bytes(hashlib.sha256(f"migrate:{schema}".encode()).digest()[:8], "big", signed=True)
+        await conn.execute("SELECT pg_advisory_lock($1)", lock_key)
+        try:
+            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {r["name"]: r["checksum"] for r in await conn.fetch("SELECT name, checksum FROM schema_migrations")}
+            applied: list[str] = []
+            files = [("platform", p) for p in sorted(PLATFORM_MIGRATIONS.glob("*.sql"))]
+            files += [(schema, p) for p in sorted(migrations_dir.glob("*.sql"))]
+            for origin, path in files:
+                name = f"{origin}/{path.name}"
+                sql = path.read_text(encoding="utf-8")
+                checksum = hashlib.sha256(sql.encode()).hexdigest()
+                if name in done:
+                    if done[name] != checksum:
+                        raise RuntimeError(f"migration {schema}:{name} changed after it was applied")
+                    continue
+                async with conn.transaction():
+                    await conn.execute(sql)
+                    await conn.execute("INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)", name, checksum)
+                applied.append(name)
+                log.info("migration applied", schema=schema, migration=name)
+            return applied
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", lock_key)
+    finally:
+        await conn.close()
+
+
+async def claim_events(conn: asyncpg.Connection, *, consumer: str, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Record events as processed by `consumer`, inside the caller's transaction; returns only the ids
+    seen for the first time. Redelivered events come back out of this set, so they change nothing."""
+    if not event_ids:
+        return set()
+    rows = await conn.fetch(
+        "INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($2::uuid[]) "
+        "ON CONFLICT DO NOTHING RETURNING event_id",
+        consumer, event_ids,
+    )
+    return {r["event_id"] for r in rows}

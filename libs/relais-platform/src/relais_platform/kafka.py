@@ -1,0 +1,93 @@
+"""Kafka plumbing: topic creation, the idempotent producer, the faust app and at-least-once batches."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import faust
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from prometheus_client import Counter
+
+from relais_platform.contracts import Topics
+
+log = structlog.get_logger(__name__)
+
+BATCH_FAILURES = Counter("relais_consumer_batch_failures_total", "Batches that failed and were retried", ["consumer"])
+POISON_EVENTS = Counter("relais_consumer_poison_events_total", "Events that could not be decoded", ["consumer"])
+
+DEFAULT_PARTITIONS = 6
+
+
+async def ensure_topics(bootstrap: str, topics: Sequence[str] = Topics.ALL, *, partitions: int = DEFAULT_PARTITIONS,
+                        replication: int = 1) -> list[str]:
+    """Create the topics that do not exist yet; returns the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if missing:
+            try:
+                await admin.create_topics([NewTopic(t, partitions, replication) for t in missing])
+            except TopicAlreadyExistsError:
+                pass  # another process won the race: fine
+        return missing
+    finally:
+        await admin.close()
+
+
+def make_producer(bootstrap: str, **overrides: Any) -> AIOKafkaProducer:
+    """An idempotent producer (acks=all): a retried send never duplicates a record on the broker."""
+    options: dict[str, Any] = {"enable_idempotence": True, "acks": "all", "linger_ms": 5,
+                               "compression_type": None, "max_batch_size": 256 * 1024}
+    options.update(overrides)
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, **options)
+
+
+def make_faust_app(*, app_id: str, bootstrap: str, **overrides: Any) -> faust.App:
+    """A faust app that consumes raw bytes, commits only acked offsets, and has no web server of its own."""
+    options: dict[str, Any] = {
+        "broker": f"kafka://{bootstrap}",
+        "value_serializer": "raw",
+        "key_serializer": "raw",
+        "web_enabled": False,
+        "consumer_auto_offset_reset": "earliest",
+        "topic_partitions": DEFAULT_PARTITIONS,
+        "topic_allow_declare": False,
+        "broker_commit_interval": 1.0,
+        "stream_wait_empty": True,
+        "producer_acks": -1,
+    }
+    options.update(overrides)
+    return faust.App(app_id, **options)
+
+
+BatchHandler = Callable[[list[bytes]], Awaitable[None]]
+
+
+async def process_batches(stream: Any, handler: BatchHandler, *, consumer: str, max_batch: int = 500,
+                          within: float = 0.2, max_backoff: float = 5.0) -> None:
+    """Feed `handler` batches of raw values; an event is acked only once its batch succeeded.
+
+    The handler does all its side effects in one DB transaction. A failure (database down, say) is
+    retried with backoff, forever: an event is never acked, so never committed, before it is durable.
+    """
+    async for events in stream.take_events(max_batch, within=within):
+        values = [e.value for e in events]
+        backoff = 0.1
+        while True:
+            try:
+                await handler(values)
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                BATCH_FAILURES.labels(consumer).inc()
+                log.exception("batch failed, retrying", consumer=consumer, size=len(values), backoff=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, max_backoff)

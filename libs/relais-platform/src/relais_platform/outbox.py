@@ -1,0 +1,102 @@
+"""Transactional outbox: events are written in the same transaction as the state they describe,
+then a relay publishes them to Kafka in order and marks them published."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer
+from prometheus_client import Counter, Gauge
+
+from relais_platform.events import CONTENT_TYPE, Envelope, encode
+
+log = structlog.get_logger(__name__)
+
+PUBLISHED = Counter("relais_outbox_published_total", "Events published from the outbox", ["schema"])
+BACKLOG = Gauge("relais_outbox_backlog", "Unpublished events seen by the relay's last pass", ["schema"])
+
+
+async def enqueue(conn: asyncpg.Connection, events: Iterable[Envelope[Any]]) -> int:
+    """Add events to the outbox inside the caller's transaction; returns how many were added.
+
+    An event whose id is already in the outbox is skipped, so re-running a handler is harmless.
+    """
+    rows = [(e.id, e.data.topic, e.subject, encode(e)) for e in events]
+    if not rows:
+        return 0
+    result = await conn.fetch(
+        "INSERT INTO outbox (event_id, topic, key, value) "
+        "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[]) "
+        "ON CONFLICT (event_id) DO NOTHING RETURNING 1",
+        [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows],
+    )
+    if result:
+        await conn.execute("SELECT pg_notify('relais_outbox', current_schema())")
+    return len(result)
+
+
+class OutboxRelay:
+    """Publishes the outbox of one schema. Only one relay per schema is active at a time (an advisory
+    lock held on a dedicated connection), so records of one key reach Kafka in the order written."""
+
+    def __init__(self, *, pool: asyncpg.Pool, producer: AIOKafkaProducer, schema: str,
+                 poll_seconds: float = 0.5, batch_size: int = 500) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._schema = schema
+        self._poll = poll_seconds
+        self._batch = batch_size
+        self._wake = asyncio.Event()
+        self._lock_key = int.from_bytes(hashlib.sha256(f"outbox:{schema}".encode()).digest()[:8], "big", signed=True)
+
+    async def run(self) -> None:
+        """Wait for leadership, then publish until cancelled."""
+        async with self._pool.acquire() as leader:
+            while not await leader.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_key):
+                await asyncio.sleep(2)
+            log.info("outbox relay active", schema=self._schema)
+            await leader.add_listener("relais_outbox", self._on_notify)
+            try:
+                while True:
+                    published = await self.publish_pending()
+                    if published < self._batch:
+                        self._wake.clear()
+                        try:
+                            await asyncio.wait_for(self._wake.wait(), self._poll)
+                        except TimeoutError:
+                            pass
+            finally:
+                await leader.remove_listener("relais_outbox", self._on_notify)
+                await leader.execute("SELECT pg_advisory_unlock($1)", self._lock_key)
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        if payload == self._schema:
+            self._wake.set()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unpublished events, in outbox order; returns how many were sent."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "SELECT seq, topic, key, value FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1",
+                self._batch,
+            )
+            if not rows:
+                BACKLOG.labels(self._schema).set(0)
+                return 0
+            headers = [("content-type", CONTENT_TYPE.encode())]
+            futures = [
+                await self._producer.send(r["topic"], value=r["value"], key=r["key"].encode(), headers=headers)
+                for r in rows
+            ]
+            await asyncio.gather(*futures)  # all acknowledged by the broker before we mark them
+            await conn.execute(
+                "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", [r["seq"] for r in rows]
+            )
+        PUBLISHED.labels(self._schema).inc(len(rows))
+        BACKLOG.labels(self._schema).set(len(rows))
+        return len(rows)

@@ -1,0 +1,103 @@
+"""Process wiring shared by every service: lazily created pool and producer, readiness checks,
+and the long-running pieces of a worker (outbox relay)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+
+from relais_platform.config import PlatformSettings
+from relais_platform.db import create_pool, migrate
+from relais_platform.kafka import ensure_topics, make_producer
+from relais_platform.outbox import OutboxRelay
+
+log = structlog.get_logger(__name__)
+
+
+class Resources:
+    """The pool and producer of one process, created on first use, closed once."""
+
+    def __init__(self, settings: PlatformSettings, *, schema: str) -> None:
+        self.settings = settings
+        self.schema = schema
+        self._pool: asyncpg.Pool | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def pool(self) -> asyncpg.Pool:
+        """The process's asyncpg pool on the service's schema."""
+        async with self._lock:
+            if self._pool is None:
+                s = self.settings
+                self._pool = await create_pool(dsn=s.database_url, schema=self.schema,
+                                               min_size=s.db_pool_min, max_size=s.db_pool_max)
+            return self._pool
+
+    async def producer(self) -> AIOKafkaProducer:
+        """The process's idempotent Kafka producer, started."""
+        async with self._lock:
+            if self._producer is None:
+                producer = make_producer(self.settings.kafka_bootstrap)
+                await producer.start()
+                self._producer = producer
+            return self._producer
+
+    async def close(self) -> None:
+        """Release what was created."""
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def readiness(self) -> dict[str, str]:
+        """`ok` or the reason, for PostgreSQL and Kafka."""
+        return {"postgres": await _check(self._pg_ok()), "kafka": await _check(self._kafka_ok())}
+
+    async def _pg_ok(self) -> None:
+        pool = await self.pool()
+        await pool.fetchval("SELECT 1")
+
+    async def _kafka_ok(self) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap, request_timeout_ms=2000)
+        await admin.start()
+        try:
+            await admin.describe_cluster()
+        finally:
+            await admin.close()
+
+    async def run_outbox_relay(self) -> None:
+        """Publish this schema's outbox until cancelled (leader-elected across processes)."""
+        relay = OutboxRelay(pool=await self.pool(), producer=await self.producer(), schema=self.schema,
+                            poll_seconds=self.settings.outbox_poll_seconds,
+                            batch_size=self.settings.outbox_batch_size)
+        while True:
+            try:
+                await relay.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay failed; restarting", schema=self.schema)
+                await asyncio.sleep(1)
+
+
+async def _check(probe: Any) -> str:
+    try:
+        await asyncio.wait_for(probe, 3)
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - readiness reports any failure as text
+        return f"unavailable: {type(exc).__name__}"
+
+
+async def prepare(settings: PlatformSettings, *, schema: str, migrations_dir: Path) -> None:
+    """Apply migrations and create the topics: what `make up` and the test set-up run before the services."""
+    applied = await migrate(dsn=settings.database_url, schema=schema, migrations_dir=migrations_dir)
+    created = await ensure_topics(settings.kafka_bootstrap)
+    log.info("prepared", schema=schema, migrations=applied, topics_created=created)

@@ -1,0 +1,52 @@
+"""The command line every service exposes: `api`, `worker`, `migrate`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from relais_platform.config import PlatformSettings
+from relais_platform.logging import configure_logging
+from relais_platform.runtime import prepare
+
+
+def service_cli(*, name: str, settings_factory: Callable[[], PlatformSettings], schema: str, migrations_dir: Path,
+                create_api: Callable[[Any], Any], create_worker: Callable[[Any], Any]) -> typer.Typer:
+    """Build the typer app of one service from its bootstrap functions."""
+    cli = typer.Typer(name=name, help=f"Relais {name} service.", no_args_is_help=True, add_completion=False)
+
+    def _settings() -> Any:
+        settings = settings_factory()
+        configure_logging(service=f"relais-{name}", level=settings.log_level, json=settings.log_json)
+        return settings
+
+    @cli.command()
+    def api() -> None:
+        """Serve the HTTP API (uvicorn)."""
+        import uvicorn
+
+        settings = _settings()
+        uvicorn.run(create_api(settings), host=settings.http_host, port=settings.http_port,
+                    log_config=None, access_log=False, lifespan="on")
+
+    @cli.command()
+    def worker() -> None:
+        """Run the stream worker (faust) with the outbox relay."""
+        import faust
+
+        settings = _settings()
+        app = create_worker(settings)
+        faust.Worker(app, loglevel=settings.log_level.lower(), override_logging=False,
+                     redirect_stdouts=False).execute_from_commandline()
+
+    @cli.command("migrate")
+    def migrate_cmd() -> None:
+        """Apply database migrations and create the Kafka topics."""
+        settings = _settings()
+        asyncio.run(prepare(settings, schema=schema, migrations_dir=migrations_dir))
+
+    return cli

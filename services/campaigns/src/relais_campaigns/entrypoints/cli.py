@@ -1,0 +1,15 @@
+"""`relais-campaigns api|worker|migrate`."""
+
+from __future__ import annotations
+
+from relais_platform.service_cli import service_cli
+from relais_campaigns.bootstrap import MIGRATIONS, SCHEMA, create_api, create_worker
+from relais_campaigns.config import Settings
+
+app = service_cli(name="campaigns", settings_factory=Settings, schema=SCHEMA, migrations_dir=MIGRATIONS,
+                  create_api=create_api, create_worker=create_worker)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
