@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_JWT_SECRET = "relais-local-dev-secret-change-me"  # noqa: S105 - refused outside local/test
+DEFAULT_JWT_SECRET = "relais-local-dev-secret-change-me"
 
 
 class PlatformSettings(BaseSettings):

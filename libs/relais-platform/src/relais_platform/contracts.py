@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from relais_platform.events import EventData
 
 
-
 class ValueObject(BaseModel):
     """A nested, immutable part of an event payload."""
 

@@ -37,6 +37,11 @@ async def create_pool(*, dsn: str, schema: str, min_size: int = 1, max_size: int
 PLATFORM_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def _migration_files(schema: str, migrations_dir: Path) -> list[tuple[str, Path]]:
+    files = [("platform", p) for p in sorted(PLATFORM_MIGRATIONS.glob("*.sql"))]
+    return files + [(schema, p) for p in sorted(migrations_dir.glob("*.sql"))]
+
+
 async def migrate(*, dsn: str, schema: str, migrations_dir: Path) -> list[str]:
     """Apply the platform tables (outbox, processed events, idempotency keys) then the service's own
     `NNNN_name.sql` files, in order, once each, under an advisory lock; returns the applied names.
@@ -55,9 +60,7 @@ async def migrate(*, dsn: str, schema: str, migrations_dir: Path) -> list[str]:
             )
             done = {r["name"]: r["checksum"] for r in await conn.fetch("SELECT name, checksum FROM schema_migrations")}
             applied: list[str] = []
-            files = [("platform", p) for p in sorted(PLATFORM_MIGRATIONS.glob("*.sql"))]
-            files += [(schema, p) for p in sorted(migrations_dir.glob("*.sql"))]
-            for origin, path in files:
+            for origin, path in _migration_files(schema, migrations_dir):
                 name = f"{origin}/{path.name}"
                 sql = path.read_text(encoding="utf-8")
                 checksum = hashlib.sha256(sql.encode()).hexdigest()

@@ -143,11 +143,13 @@ async def idempotent(pool: asyncpg.Pool, *, principal: Principal, key: str | Non
             if seen["request_hash"] != digest:
                 raise Unprocessable("Idempotency-Key was already used with a different request body",
                                     field="Idempotency-Key")
-            return JSONResponse(seen["response"], status_code=seen["status_code"], headers={"Idempotent-Replay": "true"})
+            return JSONResponse(seen["response"], status_code=seen["status_code"],
+                                headers={"Idempotent-Replay": "true"})
         status, body = await action(conn)
         body = _jsonable(body)
         await conn.execute(
-            "INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response)"
+            " VALUES ($1, $2, $3, $4, $5)",
             full_scope, key, digest, status, body,
         )
         return JSONResponse(body, status_code=status)

@@ -57,8 +57,8 @@ class OutboxRelay:
     async def run(self) -> None:
         """Wait for leadership, then publish until cancelled."""
         async with self._pool.acquire() as leader:
-            while not await leader.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_key):
-                await asyncio.sleep(2)
+            while not await leader.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_key):  # noqa: ASYNC110
+                await asyncio.sleep(2)  # another process is the relay; take over if it dies
             log.info("outbox relay active", schema=self._schema)
             await leader.add_listener("relais_outbox", self._on_notify)
             try:

@@ -92,7 +92,7 @@ async def _check(probe: Any) -> str:
     try:
         await asyncio.wait_for(probe, 3)
         return "ok"
-    except Exception as exc:  # noqa: BLE001 - readiness reports any failure as text
+    except Exception as exc:
         return f"unavailable: {type(exc).__name__}"
 
 

@@ -1,0 +1,157 @@
+"""Outbox relay on the real PostgreSQL and Kafka; migrations; consumer de-duplication; idempotency keys."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from relais_platform.auth import Principal, Role
+from relais_platform.contracts import AssignmentChanged
+from relais_platform.db import claim_events, migrate
+from relais_platform.errors import Unprocessable
+from relais_platform.events import decode, envelope
+from relais_platform.http import idempotent
+from relais_platform.kafka import ensure_topics, make_producer
+from relais_platform.outbox import OutboxRelay, enqueue
+from relais_platform.testing import fresh_schema, pool_on
+
+pytestmark = pytest.mark.integration
+SCHEMA = "platform_test"
+
+
+@pytest.fixture
+async def platform_pool(test_database_url: str, tmp_path: Path):
+    await fresh_schema(dsn=test_database_url, schema=SCHEMA, migrations_dir=tmp_path)
+    pool = await pool_on(test_database_url, SCHEMA)
+    yield pool
+    await pool.close()
+
+
+def _event(case_id: uuid.UUID) -> object:
+    data = AssignmentChanged(case_id=case_id, partner_id="p", campaign_id=uuid.uuid4(), status="waiting",
+                             changed_at=datetime.now(UTC))
+    return envelope(data, source="/relais/test")
+
+
+async def _enqueue_to(conn: asyncpg.Connection, topic: str, events: list) -> None:
+    """Like outbox.enqueue, but onto a throwaway topic so tests never feed the running services."""
+    for e in events:
+        await conn.execute("INSERT INTO outbox (event_id, topic, key, value) VALUES ($1, $2, $3, $4)",
+                           e.id, topic, e.subject, orjson.dumps(e.model_dump(mode="json")))
+    await conn.execute("SELECT pg_notify('relais_outbox', current_schema())")
+
+
+async def test_migrations_apply_once_and_refuse_an_edited_file(test_database_url: str, tmp_path: Path) -> None:
+    (tmp_path / "0001_t.sql").write_text("CREATE TABLE t (x int);")
+    await fresh_schema(dsn=test_database_url, schema=SCHEMA, migrations_dir=tmp_path)
+    assert await migrate(dsn=test_database_url, schema=SCHEMA, migrations_dir=tmp_path) == []
+    (tmp_path / "0002_u.sql").write_text("CREATE TABLE u (y int);")
+    assert await migrate(dsn=test_database_url, schema=SCHEMA, migrations_dir=tmp_path) == [f"{SCHEMA}/0002_u.sql"]
+    (tmp_path / "0001_t.sql").write_text("CREATE TABLE t (x bigint);")
+    with pytest.raises(RuntimeError, match="changed after it was applied"):
+        await migrate(dsn=test_database_url, schema=SCHEMA, migrations_dir=tmp_path)
+
+
+async def test_claim_events_returns_only_first_sightings(platform_pool: asyncpg.Pool) -> None:
+    a, b = uuid.uuid4(), uuid.uuid4()
+    async with platform_pool.acquire() as conn, conn.transaction():
+        assert await claim_events(conn, consumer="c", event_ids=[a, b]) == {a, b}
+    async with platform_pool.acquire() as conn, conn.transaction():
+        assert await claim_events(conn, consumer="c", event_ids=[a, b, a]) == set()
+        assert await claim_events(conn, consumer="other", event_ids=[a]) == {a}
+
+
+async def test_an_event_enqueued_in_a_rolled_back_transaction_is_never_published(platform_pool: asyncpg.Pool) -> None:
+    async with platform_pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        await enqueue(conn, [_event(uuid.uuid4())])
+        await tx.rollback()
+    assert await platform_pool.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+async def test_relay_publishes_in_order_once_and_marks_rows(platform_pool: asyncpg.Pool, kafka_bootstrap: str) -> None:
+    topic = f"relais.test.outbox.{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_bootstrap, [topic], partitions=1)
+    case_id = uuid.uuid4()
+    events = [_event(case_id) for _ in range(25)]
+    async with platform_pool.acquire() as conn, conn.transaction():
+        await _enqueue_to(conn, topic, events)
+        assert await enqueue(conn, events[:3]) == 0  # same ids again: skipped
+    producer = make_producer(kafka_bootstrap)
+    await producer.start()
+    try:
+        relay = OutboxRelay(pool=platform_pool, producer=producer, schema=SCHEMA, batch_size=10)
+        assert [await relay.publish_pending() for _ in range(4)] == [10, 10, 5, 0]
+    finally:
+        await producer.stop()
+    assert await platform_pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tp = TopicPartition(topic, 0)
+        consumer.assign([tp])
+        await consumer.seek_to_beginning(tp)
+        got = []
+        while len(got) < 25:
+            batch = await consumer.getmany(tp, timeout_ms=5000)
+            assert batch, "relay did not publish everything"
+            got += batch[tp]
+    finally:
+        await consumer.stop()
+    assert [decode(m.value, AssignmentChanged).id for m in got] == [e.id for e in events]
+    assert {m.key for m in got} == {str(case_id).encode()}
+    assert dict(got[0].headers)["content-type"] == b"application/cloudevents+json"
+
+
+async def test_relay_run_wakes_on_notify_and_only_one_relay_leads(platform_pool: asyncpg.Pool,
+                                                                   kafka_bootstrap: str) -> None:
+    producer = make_producer(kafka_bootstrap)
+    await producer.start()
+    leader = OutboxRelay(pool=platform_pool, producer=producer, schema=SCHEMA, poll_seconds=30)
+    follower = OutboxRelay(pool=platform_pool, producer=producer, schema=SCHEMA, poll_seconds=0.05)
+    tasks = [asyncio.create_task(leader.run())]
+    await asyncio.sleep(0.3)
+    tasks.append(asyncio.create_task(follower.run()))
+    try:
+        topic = f"relais.test.notify.{uuid.uuid4().hex[:8]}"
+        await ensure_topics(kafka_bootstrap, [topic], partitions=1)
+        async with platform_pool.acquire() as conn, conn.transaction():
+            await _enqueue_to(conn, topic, [_event(uuid.uuid4())])
+        for _ in range(50):  # the leader polls every 30 s: only NOTIFY can make this fast
+            if not await platform_pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"):
+                break
+            await asyncio.sleep(0.1)
+        assert await platform_pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await producer.stop()
+
+
+async def test_idempotency_key_replays_the_first_response_and_refuses_another_body(
+        platform_pool: asyncpg.Pool) -> None:
+    who = Principal(sub="p1", role=Role.PARTNER, partner_id="p")
+    calls = []
+
+    async def action(conn: asyncpg.Connection) -> tuple[int, dict[str, object]]:
+        calls.append(1)
+        return 201, {"n": len(calls)}
+
+    first = await idempotent(platform_pool, principal=who, key="k1", scope="POST /x", payload={"a": 1}, action=action)
+    again = await idempotent(platform_pool, principal=who, key="k1", scope="POST /x", payload={"a": 1}, action=action)
+    assert (first.status_code, first.body) == (again.status_code, again.body) and len(calls) == 1
+    assert again.headers["Idempotent-Replay"] == "true"
+    with pytest.raises(Unprocessable, match="different request body"):
+        await idempotent(platform_pool, principal=who, key="k1", scope="POST /x", payload={"a": 2}, action=action)
+    other = Principal(sub="p2", role=Role.PARTNER, partner_id="q")
+    await idempotent(platform_pool, principal=other, key="k1", scope="POST /x", payload={"a": 2}, action=action)
+    assert len(calls) == 2  # keys are scoped per caller
