@@ -9,6 +9,7 @@ declare -A PORTS=([intake]="${RELAIS_INTAKE_PORT:-8001}" [campaigns]="${RELAIS_C
 export RELAIS_ENV="${RELAIS_ENV:-local}"
 export RELAIS_DATABASE_URL="${RELAIS_DATABASE_URL:-postgresql://relais@127.0.0.1:$PG_PORT/relais}"
 export RELAIS_KAFKA_BOOTSTRAP="${RELAIS_KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}"
+export RELAIS_FAUST_DATADIR="${RELAIS_FAUST_DATADIR:-$LOCAL/faust}"
 
 launch() {  # launch NAME LOGFILE CMD...
   local name="$1" logfile="$2"; shift 2
@@ -30,6 +31,16 @@ wait_http() {  # wait_http NAME URL
   die "$1 is not ready after 60s ($2); see $LOG_DIR/$1.log"
 }
 
+wait_file() {  # wait_file NAME FILE: a worker writes FILE once it is through start-up
+  local i
+  for ((i = 0; i < 120; i++)); do
+    [[ -f "$2" ]] && return 0
+    pid_alive "$RUN_DIR/$1.pid" || die "$1 exited during start-up; see $LOG_DIR/$1.log"
+    sleep 0.5
+  done
+  die "$1 did not start in 60s; see $LOG_DIR/$1.log"
+}
+
 start() {
   local svc
   for svc in "${SERVICES[@]}"; do
@@ -37,11 +48,13 @@ start() {
   done
   for svc in "${SERVICES[@]}"; do
     RELAIS_HTTP_PORT="${PORTS[$svc]}" launch "$svc-api" "$LOG_DIR/$svc-api.log" "$VENV/bin/relais-$svc" api
-    launch "$svc-worker" "$LOG_DIR/$svc-worker.log" "$VENV/bin/relais-$svc" worker
+    pid_alive "$RUN_DIR/$svc-worker.pid" || rm -f "$RUN_DIR/$svc-worker.ready"
+    RELAIS_WORKER_READY_FILE="$RUN_DIR/$svc-worker.ready" \
+      launch "$svc-worker" "$LOG_DIR/$svc-worker.log" "$VENV/bin/relais-$svc" worker
   done
   for svc in "${SERVICES[@]}"; do
     wait_http "$svc-api" "http://127.0.0.1:${PORTS[$svc]}/readyz"
-    sleep 0.2; pid_alive "$RUN_DIR/$svc-worker.pid" || die "$svc-worker exited; see $LOG_DIR/$svc-worker.log"
+    wait_file "$svc-worker" "$RUN_DIR/$svc-worker.ready"
   done
   log "services ready: intake :${PORTS[intake]}, campaigns :${PORTS[campaigns]}, outcomes :${PORTS[outcomes]}"
 }
@@ -51,6 +64,7 @@ stop() {
   for svc in "${SERVICES[@]}"; do
     stop_pid "$RUN_DIR/$svc-api.pid" "$svc-api" 20
     stop_pid "$RUN_DIR/$svc-worker.pid" "$svc-worker" 30
+    rm -f "$RUN_DIR/$svc-worker.ready"
   done
 }
 

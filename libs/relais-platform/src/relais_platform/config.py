@@ -27,6 +27,8 @@ class PlatformSettings(BaseSettings):
     log_json: bool = True
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    faust_datadir: str = ".local/faust"
+    worker_ready_file: str | None = None
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_batch_size: int = Field(default=500, ge=1)
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import asyncpg
 import orjson
 import structlog
-from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
@@ -125,14 +126,15 @@ Action = Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]]
 
 
 async def idempotent(pool: asyncpg.Pool, *, principal: Principal, key: str | None, scope: str, payload: Any,
-                     action: Action) -> JSONResponse:
+                     action: Action) -> Response:
     """Run `action` in one transaction; with an Idempotency-Key, a replay returns the first response
     and the same key with a different body is refused with 422."""
     async with pool.acquire() as conn, conn.transaction():
         if key is None:
             status, body = await action(conn)
-            return JSONResponse(_jsonable(body), status_code=status)
-        full_scope = f"{principal.sub}|{scope}"
+            return _json(_jsonable(body), status)
+        full_scope = f"{principal.role}:{principal.partner_id or principal.agent_id or principal.site_id or '-'}" \
+                     f":{principal.sub}|{scope}"
         digest = body_hash(payload)
         await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{full_scope}|{key}")
         seen = await conn.fetchrow(
@@ -143,8 +145,7 @@ async def idempotent(pool: asyncpg.Pool, *, principal: Principal, key: str | Non
             if seen["request_hash"] != digest:
                 raise Unprocessable("Idempotency-Key was already used with a different request body",
                                     field="Idempotency-Key")
-            return JSONResponse(seen["response"], status_code=seen["status_code"],
-                                headers={"Idempotent-Replay": "true"})
+            return _json(seen["response"], seen["status_code"], headers={"Idempotent-Replay": "true"})
         status, body = await action(conn)
         body = _jsonable(body)
         await conn.execute(
@@ -152,10 +153,32 @@ async def idempotent(pool: asyncpg.Pool, *, principal: Principal, key: str | Non
             " VALUES ($1, $2, $3, $4, $5)",
             full_scope, key, digest, status, body,
         )
-        return JSONResponse(body, status_code=status)
+        return _json(body, status)
+
+
+def _json(body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
 
 
 def _jsonable(body: Any) -> Any:
     if hasattr(body, "model_dump"):
         return body.model_dump(mode="json")
     return orjson.loads(orjson.dumps(body)) if body is not None else None
+
+
+def build_api(*, title: str, description: str, settings: Any, resources: Any, router: APIRouter) -> FastAPI:
+    """A service's FastAPI app: the pool opened and closed by the lifespan, the platform routes and
+    error mapping, and the service's router."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await resources.pool()
+        yield
+        await resources.close()
+
+    app = FastAPI(title=title, version="1", description=description, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.resources = resources
+    install_platform(app, readiness=resources.readiness)
+    app.include_router(router)
+    return app

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -49,10 +51,16 @@ def make_producer(bootstrap: str, **overrides: Any) -> AIOKafkaProducer:
     return AIOKafkaProducer(bootstrap_servers=bootstrap, **options)
 
 
-def make_faust_app(*, app_id: str, bootstrap: str, **overrides: Any) -> faust.App:
-    """A faust app that consumes raw bytes, commits only acked offsets, and has no web server of its own."""
+def make_faust_app(*, app_id: str, bootstrap: str, datadir: str | Path | None = None, **overrides: Any) -> faust.App:
+    """A faust app that consumes raw bytes, commits only acked offsets, and has no web server of its own.
+
+    Its data directory defaults to the temp dir (faust would otherwise write `<app_id>-data/` into the cwd).
+    """
+    datadir = Path(datadir) if datadir else Path(tempfile.gettempdir()) / "relais-faust" / app_id
+    datadir.parent.mkdir(parents=True, exist_ok=True)
     options: dict[str, Any] = {
         "broker": f"kafka://{bootstrap}",
+        "datadir": str(datadir),
         "value_serializer": "raw",
         "key_serializer": "raw",
         "web_enabled": False,

@@ -4,17 +4,20 @@ and the long-running pieces of a worker (outbox relay)."""
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import faust
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from relais_platform.config import PlatformSettings
 from relais_platform.db import create_pool, migrate
-from relais_platform.kafka import ensure_topics, make_producer
+from relais_platform.kafka import ensure_topics, make_faust_app, make_producer
 from relais_platform.outbox import OutboxRelay
 
 log = structlog.get_logger(__name__)
@@ -101,3 +104,29 @@ async def prepare(settings: PlatformSettings, *, schema: str, migrations_dir: Pa
     applied = await migrate(dsn=settings.database_url, schema=schema, migrations_dir=migrations_dir)
     created = await ensure_topics(settings.kafka_bootstrap)
     log.info("prepared", schema=schema, migrations=applied, topics_created=created)
+
+
+def build_worker(*, app_id: str, resources: Resources, register: Callable[[faust.App, Resources], None]) -> faust.App:
+    """A service's faust worker: its agents (from `register`), the outbox relay of its schema, and a
+    clean shutdown that stops the relay before closing the pool and producer."""
+    settings = resources.settings
+    app = make_faust_app(app_id=app_id, bootstrap=settings.kafka_bootstrap,
+                         datadir=Path(settings.faust_datadir) / app_id)
+    register(app, resources)
+    relay: list[asyncio.Task[None]] = []
+
+    @app.task
+    async def outbox_relay() -> None:
+        relay.append(asyncio.current_task())  # type: ignore[arg-type]
+        if settings.worker_ready_file:  # tells deploy/local/services.sh the worker got through start-up
+            Path(settings.worker_ready_file).write_text(str(os.getpid()))  # noqa: ASYNC240 - once, tiny
+        await resources.run_outbox_relay()
+
+    @app.on_before_shutdown.connect
+    async def close_resources(_app: Any, **_kwargs: Any) -> None:
+        for task in relay:
+            task.cancel()
+        await asyncio.gather(*relay, return_exceptions=True)
+        await resources.close()
+
+    return app

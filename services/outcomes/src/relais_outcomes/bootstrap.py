@@ -2,54 +2,30 @@
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import faust
 from fastapi import FastAPI
 
-from relais_platform.http import install_platform
-from relais_platform.kafka import make_faust_app
-from relais_platform.runtime import Resources
+from relais_outcomes import SCHEMA, SOURCE
 from relais_outcomes.config import Settings
+from relais_outcomes.entrypoints.api import router
+from relais_outcomes.entrypoints.stream import register
+from relais_platform.http import build_api
+from relais_platform.runtime import Resources, build_worker
 
-SCHEMA = "outcomes"
-SOURCE = "/relais/outcomes"
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
+DESCRIPTION = "Relais outcomes service. All amounts are integer euro cents."
+__all__ = ["MIGRATIONS", "SCHEMA", "SOURCE", "create_api", "create_worker"]
 
 
 def create_api(settings: Settings, *, resources: Resources | None = None) -> FastAPI:
     """The FastAPI app of the outcomes service."""
-    resources = resources or Resources(settings, schema=SCHEMA)
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> Any:
-        await resources.pool()
-        yield
-        await resources.close()
-
-    app = FastAPI(title="relais-outcomes", version="1", lifespan=lifespan,
-                  description="Relais outcomes service. All amounts are integer euro cents.")
-    app.state.settings = settings
-    app.state.resources = resources
-    install_platform(app, readiness=resources.readiness)
-    from relais_outcomes.entrypoints.api import router
-
-    app.include_router(router)
-    return app
+    return build_api(title="relais-outcomes", description=DESCRIPTION, settings=settings,
+                     resources=resources or Resources(settings, schema=SCHEMA), router=router)
 
 
 def create_worker(settings: Settings, *, resources: Resources | None = None) -> faust.App:
     """The faust worker of the outcomes service: its stream agents and its outbox relay."""
-    resources = resources or Resources(settings, schema=SCHEMA)
-    app = make_faust_app(app_id=settings.consumer_group, bootstrap=settings.kafka_bootstrap)
-    from relais_outcomes.entrypoints.stream import register
-
-    register(app, resources)
-
-    @app.task
-    async def outbox_relay() -> None:
-        await resources.run_outbox_relay()
-
-    return app
+    return build_worker(app_id=settings.consumer_group, resources=resources or Resources(settings, schema=SCHEMA),
+                        register=register)

@@ -9,7 +9,7 @@ from relais_platform.auth import AuthError, Role, mint_token
 from relais_platform.config import PlatformSettings
 
 app = typer.Typer(name="relais", help="Relais operator tools.", no_args_is_help=True, add_completion=False)
-console = Console()
+console = Console(soft_wrap=True)  # tokens and URLs must stay copy-pasteable
 
 
 @app.command()

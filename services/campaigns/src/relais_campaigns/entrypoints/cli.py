@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from relais_platform.service_cli import service_cli
 from relais_campaigns.bootstrap import MIGRATIONS, SCHEMA, create_api, create_worker
 from relais_campaigns.config import Settings
+from relais_platform.service_cli import service_cli
 
 app = service_cli(name="campaigns", settings_factory=Settings, schema=SCHEMA, migrations_dir=MIGRATIONS,
                   create_api=create_api, create_worker=create_worker)

@@ -1,0 +1,159 @@
+"""The case projection in PostgreSQL: insertion, the site queues, who holds what."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass
+from datetime import date, datetime
+
+import asyncpg
+
+from relais_campaigns.domain.model import CaseSnapshot, CaseStatus, Holding, QueuedCase
+from relais_platform.contracts import Channel
+
+HOLDING = "case_id, partner_id, campaign_id, status, site_id, agent_id, assignment_version"
+_QUEUED = "case_id, site_id, channel, campaign_priority, amount_due_cents, opened_at"
+
+
+@dataclass(frozen=True, slots=True)
+class NewCase:
+    """One row of the case projection, as built from a CaseOpened event (field order = insert order)."""
+
+    case_id: uuid.UUID
+    partner_id: str
+    campaign_id: uuid.UUID
+    external_ref: str
+    first_name: str
+    last_name: str
+    phone_e164: str | None
+    phone_kind: str | None
+    address_json: str | None
+    postcode: str | None
+    department: str
+    time_zone: str
+    amount_due_cents: int
+    campaign_priority: int
+    debt_since: date | None
+    campaign_ends_on: date | None
+    channel: str
+    status: str
+    site_id: str | None
+    opened_at: datetime
+    resolved_at: datetime | None
+    outcome: str | None
+
+
+_NEW_CASE_TYPES = ("uuid", "text", "uuid", "text", "text", "text", "text", "text", "text", "text", "text", "text",
+                   "bigint", "smallint", "date", "date", "text", "text", "text", "timestamptz", "timestamptz", "text")
+
+
+def holding_of(row: asyncpg.Record) -> Holding:
+    """Who holds the case of a row."""
+    return Holding(case_id=row["case_id"], partner_id=row["partner_id"], campaign_id=row["campaign_id"],
+                   status=CaseStatus(row["status"]), site_id=row["site_id"], agent_id=row["agent_id"],
+                   version=row["assignment_version"])
+
+
+def queued_of(row: asyncpg.Record) -> QueuedCase:
+    """The assignment view of a row."""
+    return QueuedCase(case_id=row["case_id"], site_id=row["site_id"], channel=Channel(row["channel"]),
+                      campaign_priority=row["campaign_priority"], amount_due_cents=row["amount_due_cents"],
+                      opened_at=row["opened_at"])
+
+
+async def insert_cases(conn: asyncpg.Connection, *, cases: Sequence[NewCase]) -> list[Holding]:
+    """Insert the cases not seen before (in case_id order, so concurrent inserters never deadlock);
+    returns those actually inserted."""
+    ordered = sorted(cases, key=lambda c: c.case_id)
+    if not ordered:
+        return []
+    columns = [list(col) for col in zip(*(astuple(c) for c in ordered), strict=True)]
+    params = ", ".join(f"${i + 1}::{t}[]" for i, t in enumerate(_NEW_CASE_TYPES))
+    rows = await conn.fetch(
+        "INSERT INTO cases (case_id, partner_id, campaign_id, external_ref, first_name, last_name, phone_e164, "
+        "phone_kind, address, postcode, department, time_zone, amount_due_cents, campaign_priority, debt_since, "
+        "campaign_ends_on, channel, status, site_id, opened_at, resolved_at, outcome) "
+        "SELECT case_id, partner_id, campaign_id, external_ref, first_name, last_name, phone_e164, phone_kind, "
+        "address::jsonb, postcode, department, time_zone, amount_due_cents, campaign_priority, debt_since, "
+        "campaign_ends_on, channel, status, site_id, opened_at, resolved_at, outcome "
+        f"FROM unnest({params}) AS n(case_id, partner_id, campaign_id, external_ref, first_name, last_name, "
+        "phone_e164, phone_kind, address, postcode, department, time_zone, amount_due_cents, campaign_priority, "
+        "debt_since, campaign_ends_on, channel, status, site_id, opened_at, resolved_at, outcome) "
+        f"ON CONFLICT (case_id) DO NOTHING RETURNING {HOLDING}", *columns)
+    return [holding_of(r) for r in rows]
+
+
+async def get_case(conn: asyncpg.Connection, *, case_id: uuid.UUID, lock: str | None = None) -> CaseSnapshot | None:
+    """One case, optionally locked (`share` or `update`), or None."""
+    clause = {None: "", "share": " FOR SHARE", "update": " FOR NO KEY UPDATE"}[lock]
+    row = await conn.fetchrow(
+        f"SELECT {HOLDING}, channel, campaign_priority, amount_due_cents, opened_at, "
+        "phone_e164 IS NOT NULL AS has_phone, address IS NOT NULL AS has_address "
+        f"FROM cases WHERE case_id = $1{clause}", case_id)
+    if row is None:
+        return None
+    return CaseSnapshot(holding=holding_of(row), queued=queued_of(row), has_phone=row["has_phone"],
+                        has_address=row["has_address"])
+
+
+async def sites_holding(conn: asyncpg.Connection, *, case_ids: Sequence[uuid.UUID]) -> list[str]:
+    """The sites whose agents hold some of these cases."""
+    rows = await conn.fetch("SELECT DISTINCT site_id FROM cases WHERE case_id = ANY($1::uuid[]) "
+                            "AND status = 'assigned' ORDER BY site_id", list(case_ids))
+    return [r["site_id"] for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """An outcome to apply to a case."""
+
+    case_id: uuid.UUID
+    outcome: str
+    resolved_at: datetime
+
+
+async def mark_resolved(conn: asyncpg.Connection, *, resolutions: Sequence[Resolution]) -> list[Holding]:
+    """Close cases with their outcome (a later correction overwrites it); returns each case as it was
+    before, so the caller knows whose capacity was freed. Withdrawn cases stay withdrawn."""
+    ordered = sorted(resolutions, key=lambda r: r.case_id)
+    rows = await conn.fetch(
+        f"WITH before AS (SELECT {HOLDING} FROM cases WHERE case_id = ANY($1::uuid[]) AND status <> 'withdrawn' "
+        "ORDER BY case_id FOR NO KEY UPDATE), "
+        "changed AS (UPDATE cases c SET status = 'resolved', outcome = r.outcome, resolved_at = r.resolved_at "
+        "FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS r(case_id, outcome, resolved_at), before b "
+        "WHERE c.case_id = r.case_id AND b.case_id = r.case_id RETURNING c.case_id) "
+        f"SELECT {HOLDING} FROM before WHERE case_id IN (SELECT case_id FROM changed)",
+        [r.case_id for r in ordered], [r.outcome for r in ordered], [r.resolved_at for r in ordered])
+    return [holding_of(r) for r in rows]
+
+
+async def known_case_ids(conn: asyncpg.Connection, *, case_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of `case_ids` the projection holds."""
+    rows = await conn.fetch("SELECT case_id FROM cases WHERE case_id = ANY($1::uuid[])", list(case_ids))
+    return {r["case_id"] for r in rows}
+
+
+async def lock_arrivals(conn: asyncpg.Connection, *, shared: bool) -> None:
+    """Until commit: shared while projecting new cases, exclusive while keeping outcomes of unknown cases,
+    so a case and its early outcome, handled at the same moment, never miss each other."""
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    await conn.execute(f"SELECT {function}(hashtextextended('campaigns.case_arrivals', 0))")
+
+
+async def store_early_outcomes(conn: asyncpg.Connection, *, resolutions: Sequence[Resolution]) -> None:
+    """Keep outcomes of cases not seen yet, for when their CaseOpened arrives."""
+    if resolutions:
+        await conn.execute(
+            "INSERT INTO early_outcomes (case_id, outcome, resolved_at) "
+            "SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) ON CONFLICT (case_id) DO UPDATE "
+            "SET outcome = EXCLUDED.outcome, resolved_at = EXCLUDED.resolved_at",
+            [r.case_id for r in resolutions], [r.outcome for r in resolutions], [r.resolved_at for r in resolutions])
+
+
+async def take_early_outcomes(conn: asyncpg.Connection, *,
+                              case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Resolution]:
+    """Remove and return the early outcomes of these cases."""
+    rows = await conn.fetch("DELETE FROM early_outcomes WHERE case_id = ANY($1::uuid[]) "
+                            "RETURNING case_id, outcome, resolved_at", list(case_ids))
+    return {r["case_id"]: Resolution(r["case_id"], r["outcome"], r["resolved_at"]) for r in rows}

@@ -1,0 +1,103 @@
+"""Sites and agents in PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+
+from relais_campaigns.domain.model import Agent, AgentProfile, Site
+from relais_platform.contracts import Channel
+
+_AGENT_COLUMNS = "agent_id, site_id, display_name, channels, daily_capacity, languages, active, created_at, updated_at"
+_SITE_COLUMNS = "site_id, name, postcode_prefixes, time_zone, created_at, updated_at"
+
+
+def site_of(row: asyncpg.Record) -> Site:
+    """The domain site of a row."""
+    return Site(site_id=row["site_id"], postcode_prefixes=tuple(row["postcode_prefixes"]),
+                time_zone=row["time_zone"], name=row["name"])
+
+
+def profile_of(row: asyncpg.Record) -> AgentProfile:
+    """The editable profile of an agent row."""
+    return AgentProfile(site_id=row["site_id"], display_name=row["display_name"],
+                        channels=tuple(Channel(c) for c in row["channels"]), daily_capacity=row["daily_capacity"],
+                        languages=tuple(row["languages"]), active=row["active"])
+
+
+def agent_of(row: asyncpg.Record) -> Agent:
+    """The domain agent of a row."""
+    return Agent(agent_id=row["agent_id"], site_id=row["site_id"],
+                 channels=frozenset(Channel(c) for c in row["channels"]),
+                 daily_capacity=row["daily_capacity"], active=row["active"])
+
+
+async def load_sites(conn: asyncpg.Connection) -> list[Site]:
+    """Every site (a network has tens of them)."""
+    return [site_of(r) for r in await conn.fetch(f"SELECT {_SITE_COLUMNS} FROM sites ORDER BY site_id")]
+
+
+async def get_site(conn: asyncpg.Connection, *, site_id: str) -> asyncpg.Record | None:
+    """One site row, or None."""
+    return await conn.fetchrow(f"SELECT {_SITE_COLUMNS} FROM sites WHERE site_id = $1", site_id)
+
+
+async def lock_prefix_registry(conn: asyncpg.Connection, *, shared: bool = False) -> None:
+    """Until commit: exclusive for a site change (two sites never claim one prefix, and no case is routed
+    against prefixes about to change); shared for routing new cases (they never miss a site's change)."""
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    await conn.execute(f"SELECT {function}(hashtextextended('campaigns.site_prefixes', 0))")
+
+
+async def prefixes_taken(conn: asyncpg.Connection, *, site_id: str, prefixes: Sequence[str]) -> list[str]:
+    """Those of `prefixes` that another site already covers, exactly."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT p FROM sites, unnest(postcode_prefixes) AS p "
+        "WHERE site_id <> $1 AND p = ANY($2::text[]) ORDER BY p", site_id, list(prefixes))
+    return [r["p"] for r in rows]
+
+
+async def upsert_site(conn: asyncpg.Connection, *, site_id: str, name: str, prefixes: Sequence[str],
+                      time_zone: str) -> tuple[asyncpg.Record, bool]:
+    """Create or replace a site; returns the row and whether it was created."""
+    row = await conn.fetchrow(
+        "INSERT INTO sites (site_id, name, postcode_prefixes, time_zone) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (site_id) DO UPDATE SET name = EXCLUDED.name, postcode_prefixes = EXCLUDED.postcode_prefixes, "
+        f"time_zone = EXCLUDED.time_zone, updated_at = now() RETURNING {_SITE_COLUMNS}, (xmax = 0) AS created",
+        site_id, name, list(prefixes), time_zone)
+    assert row is not None
+    return row, bool(row["created"])
+
+
+async def lock_agents(conn: asyncpg.Connection, *, site_ids: Sequence[str],
+                      agent_id: str | None = None) -> list[Agent]:
+    """Lock the agents of `site_ids` (and `agent_id`), always in agent_id order so lockers never deadlock.
+
+    FOR NO KEY UPDATE serialises every transaction that hands out these agents' capacity, yet, unlike
+    FOR UPDATE, does not block the foreign-key checks of attempts that reference an agent.
+    """
+    rows = await conn.fetch(
+        f"SELECT {_AGENT_COLUMNS} FROM agents WHERE site_id = ANY($1::text[]) OR agent_id = $2 "
+        "ORDER BY agent_id FOR NO KEY UPDATE", list(site_ids), agent_id)
+    return [agent_of(r) for r in rows]
+
+
+async def get_agent(conn: asyncpg.Connection, *, agent_id: str) -> asyncpg.Record | None:
+    """One agent row, or None."""
+    return await conn.fetchrow(f"SELECT {_AGENT_COLUMNS} FROM agents WHERE agent_id = $1", agent_id)
+
+
+async def upsert_agent(conn: asyncpg.Connection, *, agent_id: str,
+                       profile: AgentProfile) -> tuple[asyncpg.Record, bool]:
+    """Create or replace an agent; returns the row and whether it was created."""
+    row = await conn.fetchrow(
+        "INSERT INTO agents (agent_id, site_id, display_name, channels, daily_capacity, languages, active) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (agent_id) DO UPDATE SET site_id = EXCLUDED.site_id, "
+        "display_name = EXCLUDED.display_name, channels = EXCLUDED.channels, "
+        "daily_capacity = EXCLUDED.daily_capacity, languages = EXCLUDED.languages, active = EXCLUDED.active, "
+        f"updated_at = now() RETURNING {_AGENT_COLUMNS}, (xmax = 0) AS created",
+        agent_id, profile.site_id, profile.display_name, [str(c) for c in profile.channels],
+        profile.daily_capacity, list(profile.languages), profile.active)
+    assert row is not None
+    return row, bool(row["created"])

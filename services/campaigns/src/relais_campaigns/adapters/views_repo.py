@@ -1,0 +1,58 @@
+"""Read models: an agent's worklist and a site's board."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+
+
+async def worklist_rows(conn: asyncpg.Connection, *, agent_id: str) -> list[asyncpg.Record]:
+    """The open cases an agent holds, with their attempt history summarised (at most their capacity)."""
+    return await conn.fetch(
+        "SELECT c.case_id, c.external_ref, c.partner_id, c.campaign_id, c.first_name, c.last_name, c.phone_e164, "
+        "c.phone_kind, c.address, c.site_id, c.channel, c.amount_due_cents, c.campaign_priority, c.debt_since, "
+        "c.campaign_ends_on, c.opened_at, c.assigned_at, c.time_zone, "
+        "coalesce(s.attempts_count, 0) AS attempts_count, s.last_attempt_at, l.result AS last_result, "
+        "CASE WHEN l.result = 'callback_requested' THEN l.callback_at END AS callback_at "
+        "FROM cases c "
+        "LEFT JOIN LATERAL (SELECT count(*) AS attempts_count, max(attempted_at) AS last_attempt_at "
+        "  FROM attempts a WHERE a.case_id = c.case_id) s ON true "
+        "LEFT JOIN LATERAL (SELECT result, callback_at FROM attempts a WHERE a.case_id = c.case_id "
+        "  ORDER BY attempted_at DESC, recorded_at DESC LIMIT 1) l ON true "
+        "WHERE c.agent_id = $1 AND c.status = 'assigned'", agent_id)
+
+
+async def board_agents(conn: asyncpg.Connection, *, site_id: str,
+                       contact_results: Sequence[str]) -> list[asyncpg.Record]:
+    """Per agent of the site: capacity, open cases held, cases attempted, reached and resolved."""
+    return await conn.fetch(
+        "SELECT g.agent_id, g.display_name, g.active, g.daily_capacity, g.channels, "
+        "coalesce(h.assigned_open, 0) AS assigned_open, coalesce(h.resolved, 0) AS resolved, "
+        "coalesce(t.attempted, 0) AS attempted, coalesce(t.reached, 0) AS reached "
+        "FROM agents g "
+        "LEFT JOIN (SELECT agent_id, count(*) FILTER (WHERE status = 'assigned') AS assigned_open, "
+        "  count(*) FILTER (WHERE status = 'resolved') AS resolved FROM cases WHERE site_id = $1 "
+        "  GROUP BY agent_id) h ON h.agent_id = g.agent_id "
+        "LEFT JOIN (SELECT agent_id, count(DISTINCT case_id) AS attempted, "
+        "  count(DISTINCT case_id) FILTER (WHERE result = ANY($2::text[])) AS reached "
+        "  FROM attempts WHERE site_id = $1 GROUP BY agent_id) t ON t.agent_id = g.agent_id "
+        "WHERE g.site_id = $1 ORDER BY g.agent_id", site_id, list(contact_results))
+
+
+async def board_totals(conn: asyncpg.Connection, *, site_id: str, contact_results: Sequence[str]) -> asyncpg.Record:
+    """Site-wide counts: cases by status, and distinct cases attempted and reached."""
+    row = await conn.fetchrow(
+        "SELECT count(*) FILTER (WHERE status = 'waiting') AS waiting, "
+        "count(*) FILTER (WHERE status = 'assigned') AS assigned, "
+        "count(*) FILTER (WHERE status = 'resolved') AS resolved, "
+        "(SELECT count(DISTINCT case_id) FROM attempts WHERE site_id = $1) AS attempted, "
+        "(SELECT count(DISTINCT case_id) FROM attempts WHERE site_id = $1 AND result = ANY($2::text[])) AS reached "
+        "FROM cases WHERE site_id = $1", site_id, list(contact_results))
+    assert row is not None
+    return row
+
+
+async def unrouted_count(conn: asyncpg.Connection) -> int:
+    """Cases no site covers, network-wide."""
+    return int(await conn.fetchval("SELECT count(*) FROM cases WHERE status = 'unrouted'"))

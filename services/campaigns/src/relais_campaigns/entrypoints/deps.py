@@ -1,0 +1,48 @@
+"""FastAPI dependencies shared by the campaigns routes, declared once as Annotated aliases."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Path, Request
+
+from relais_campaigns.entrypoints.schemas import SLUG_PATTERN
+from relais_platform.auth import Principal, Role
+from relais_platform.http import CurrentPrincipal, allow
+
+
+async def _pool(request: Request) -> asyncpg.Pool:
+    return await request.app.state.resources.pool()
+
+
+def _roles(*roles: Role) -> Callable[[Principal], Principal]:
+    def check(principal: CurrentPrincipal) -> Principal:
+        allow(principal, *roles)  # 403 before the body is even looked at
+        return principal
+
+    return check
+
+
+Pool = Annotated[asyncpg.Pool, Depends(_pool)]
+StaffPrincipal = Annotated[Principal, Depends(_roles(Role.ADMIN, Role.SUPERVISOR))]
+FieldPrincipal = Annotated[Principal, Depends(_roles(Role.ADMIN, Role.SUPERVISOR, Role.AGENT))]
+SiteId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64)]
+AgentId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64)]
+CaseId = Annotated[uuid.UUID, Path()]
+
+
+@asynccontextmanager
+async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """One connection in one transaction."""
+    async with pool.acquire() as conn, conn.transaction():
+        yield conn
+
+
+def utcnow() -> datetime:
+    """The current instant, aware, in UTC."""
+    return datetime.now(UTC)

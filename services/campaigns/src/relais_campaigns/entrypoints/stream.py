@@ -1,0 +1,91 @@
+"""Kafka consumers of the campaigns service: cases opened by intake, outcomes resolved by the outcomes service."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import faust
+import orjson
+import pydantic
+import structlog
+
+from relais_campaigns.service_layer.case_events import open_cases, resolve_cases
+from relais_platform.contracts import CaseOpened, CaseResolved, Topics
+from relais_platform.events import Envelope, EventData, decode
+from relais_platform.kafka import POISON_EVENTS, BatchHandler, process_batches
+from relais_platform.runtime import Resources
+
+log = structlog.get_logger(__name__)
+
+CASES_OPENED_CONSUMER = "campaigns.cases_opened"
+OUTCOMES_RESOLVED_CONSUMER = "campaigns.outcomes_resolved"
+
+D = TypeVar("D", bound=EventData)
+CaseHandler = Callable[..., Awaitable[int]]
+
+
+def decode_batch(values: Sequence[bytes], model: type[D], *, consumer: str) -> list[Envelope[D]]:
+    """The events of a batch that decode as `model`; a poison value is counted, logged and skipped
+    (without its content: it may carry personal data)."""
+    events: list[Envelope[D]] = []
+    for raw in values:
+        try:
+            event = decode(raw, model)
+        except pydantic.ValidationError as exc:
+            fields = sorted({".".join(map(str, e["loc"])) for e in exc.errors()})
+            _poison(consumer, reason="invalid", fields=fields)
+            continue
+        except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
+            _poison(consumer, reason=type(exc).__name__)
+            continue
+        if event.type != model.event_type:
+            _poison(consumer, reason="unexpected type", event_id=str(event.id), type=event.type)
+            continue
+        events.append(event)
+    return events
+
+
+def _poison(consumer: str, **details: Any) -> None:
+    POISON_EVENTS.labels(consumer).inc()
+    log.warning("undecodable event skipped", consumer=consumer, **details)
+
+
+def batch_handler(resources: Resources, model: type[D], handler: CaseHandler, *, consumer: str) -> BatchHandler:
+    """A process_batches handler: decode, then apply the whole batch in one transaction."""
+
+    async def handle(values: list[bytes]) -> None:
+        events = decode_batch(values, model, consumer=consumer)
+        if not events:
+            return
+        pool = await resources.pool()
+        async with pool.acquire() as conn, conn.transaction():
+            applied = await handler(conn=conn, events=events, consumer=consumer, now=datetime.now(UTC))
+        log.info("batch applied", consumer=consumer, events=len(events), applied=applied)
+
+    return handle
+
+
+def cases_opened_handler(resources: Resources) -> BatchHandler:
+    """Project, route and assign opened cases."""
+    return batch_handler(resources, CaseOpened, open_cases, consumer=CASES_OPENED_CONSUMER)
+
+
+def outcomes_resolved_handler(resources: Resources) -> BatchHandler:
+    """Close resolved cases and reuse the capacity they free."""
+    return batch_handler(resources, CaseResolved, resolve_cases, consumer=OUTCOMES_RESOLVED_CONSUMER)
+
+
+def register(app: faust.App, resources: Resources) -> None:
+    """Attach the campaigns consumers to the faust app."""
+
+    @app.agent(app.topic(Topics.CASES_OPENED))
+    async def cases_opened(stream: Any) -> None:
+        """Cases opened by intake: project, route, assign."""
+        await process_batches(stream, cases_opened_handler(resources), consumer=CASES_OPENED_CONSUMER)
+
+    @app.agent(app.topic(Topics.OUTCOMES_RESOLVED))
+    async def outcomes_resolved(stream: Any) -> None:
+        """Outcomes resolved: close cases, reuse the freed capacity."""
+        await process_batches(stream, outcomes_resolved_handler(resources), consumer=OUTCOMES_RESOLVED_CONSUMER)

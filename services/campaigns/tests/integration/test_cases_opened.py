@@ -1,0 +1,105 @@
+"""The cases_opened consumer: project, route, assign, publish; redelivery changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from relais_platform.contracts import AssignmentStatus, Channel
+from relais_platform.events import encode
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_batch_is_routed_to_two_sites_assigned_up_to_capacity_and_the_rest_waits(campaigns_kit) -> None:
+    kit = campaigns_kit
+    await kit.put_site("paris", ["75"])
+    await kit.put_site("ajaccio", ["2A"])
+    await kit.put_agent("ana", "paris", capacity=2)
+    await kit.put_agent("bob", "paris", capacity=2)
+    await kit.put_agent("corso", "ajaccio", capacity=1, channels=["phone"])
+    t0 = datetime.now(UTC) - timedelta(days=1)
+    paris = [kit.opened(postcode="75011", priority=p, opened_at=t0 + timedelta(minutes=i))
+             for i, p in enumerate([0, 0, 5, 0, 1, 0])]
+    corsica = [kit.opened(postcode="20000", department="2A"), kit.opened(postcode="20090", department="2A")]
+    lyon = kit.opened(postcode="69001")
+    await kit.feed_opened([*paris, *corsica, lyon])
+
+    assert await kit.loads() == {"ana": 2, "bob": 2, "corso": 1}
+    statuses = {e.data.case_id: (await kit.case(e.data.case_id))["status"] for e in [*paris, *corsica, lyon]}
+    assert statuses[lyon.data.case_id] == "unrouted"
+    assert [statuses[e.data.case_id] for e in paris] == ["assigned", "assigned", "assigned", "waiting", "assigned",
+                                                         "waiting"]  # priority 5 and 1 first, then oldest
+    assert sorted(statuses[e.data.case_id] for e in corsica) == ["assigned", "waiting"]
+
+    events = await kit.assignments()
+    assert len(events) == 9 and len({e.case_id for e in events}) == 9  # one per case
+    by_case = {e.case_id: e for e in events}
+    assert by_case[lyon.data.case_id].status is AssignmentStatus.UNROUTED and by_case[lyon.data.case_id].site_id is None
+    assigned = [e for e in events if e.status is AssignmentStatus.ASSIGNED]
+    assert len(assigned) == 5 and all(e.agent_id and e.site_id for e in assigned)
+    waiting = [e for e in events if e.status is AssignmentStatus.WAITING]
+    assert {e.site_id for e in waiting} == {"paris", "ajaccio"} and all(e.agent_id is None for e in waiting)
+
+
+async def test_the_projection_keeps_what_the_worklist_needs(campaigns_kit) -> None:
+    kit = campaigns_kit
+    await kit.put_site("paris", ["75"])
+    visit = kit.opened(postcode="75011", phone=False, amount=12_345)
+    preferred = kit.opened(postcode="75012", preference=Channel.DOOR_TO_DOOR)
+    await kit.feed_opened([visit, preferred])
+    row = await kit.case(visit.data.case_id)
+    assert (row["channel"], row["postcode"], row["department"], row["amount_due_cents"]) == (
+        "door_to_door", "75011", "75", 12_345)
+    assert row["address"]["postcode"] == "75011" and row["phone_e164"] is None
+    assert (await kit.case(preferred.data.case_id))["channel"] == "door_to_door"
+
+
+async def test_redelivering_the_same_batch_changes_nothing(campaigns_kit) -> None:
+    kit = campaigns_kit
+    await kit.put_site("paris", ["75"])
+    await kit.put_agent("ana", "paris", capacity=1)
+    batch = [kit.opened(), kit.opened(), kit.opened(postcode="69001")]
+    await kit.feed_opened(batch)
+    before = (await kit.pool.fetch("SELECT * FROM cases ORDER BY case_id"), await kit.outbox_size())
+    await kit.feed_opened(batch)
+    await kit.feed_opened(batch[1:])
+    after = (await kit.pool.fetch("SELECT * FROM cases ORDER BY case_id"), await kit.outbox_size())
+    assert before == after and before[1] == 3
+
+
+async def test_the_same_case_opened_again_under_another_event_id_is_ignored(campaigns_kit) -> None:
+    kit = campaigns_kit
+    await kit.put_site("paris", ["75"])
+    first = kit.opened(external_ref="dup")
+    again = kit.opened(external_ref="dup", amount=1)
+    assert first.id != again.id and first.data.case_id == again.data.case_id
+    await kit.feed_opened([first, again])
+    await kit.feed_opened([again])
+    assert (await kit.case(first.data.case_id))["amount_due_cents"] == 10_000
+    assert len(await kit.assignments()) == 1
+
+
+async def test_poison_values_are_skipped_and_the_rest_of_the_batch_is_applied(campaigns_kit) -> None:
+    kit = campaigns_kit
+    await kit.put_site("paris", ["75"])
+    good = kit.opened()
+    await kit.feed_opened([])  # an empty batch is harmless
+    from relais_campaigns.entrypoints.stream import cases_opened_handler
+
+    await cases_opened_handler(kit.resources)([b"{broken", encode(good), b'{"id": 1}'])
+    assert (await kit.case(good.data.case_id))["status"] == "waiting"
+
+
+async def test_a_case_whose_outcome_arrived_first_is_projected_closed(campaigns_kit) -> None:
+    kit = campaigns_kit
+    await kit.put_site("paris", ["75"])
+    await kit.put_agent("ana", "paris", capacity=3)
+    opened = kit.opened()
+    await kit.feed_resolved([kit.resolved(opened.data.case_id)])
+    await kit.feed_opened([opened])
+    row = await kit.case(opened.data.case_id)
+    assert (row["status"], row["outcome"], row["agent_id"]) == ("resolved", "paid", None)
+    assert await kit.assignments() == []
+    assert await kit.pool.fetchval("SELECT count(*) FROM early_outcomes") == 0

@@ -1,0 +1,74 @@
+"""Submissions and their rejected lines in PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+import orjson
+
+from relais_intake.domain.rejection_report import StoredRejection
+from relais_intake.domain.submission import Submission, SubmissionChannel, SubmissionStatus
+from relais_intake.domain.validation import RejectedCase
+
+_COLUMNS = ("submission_id, campaign_id, partner_id, channel, status, rows_read, accepted, rejected, duplicates, "
+            "created_at, finished_at")
+
+
+def _submission(row: asyncpg.Record) -> Submission:
+    return Submission(**{**dict(row), "channel": SubmissionChannel(row["channel"]),
+                         "status": SubmissionStatus(row["status"])})
+
+
+async def start_submission(*, conn: asyncpg.Connection, submission_id: uuid.UUID, campaign_id: uuid.UUID,
+                           partner_id: str, channel: SubmissionChannel, rows_read: int, now: datetime) -> None:
+    """Record that a batch was received and is being validated."""
+    await conn.execute(
+        "INSERT INTO submissions (submission_id, campaign_id, partner_id, channel, status, rows_read, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        submission_id, campaign_id, partner_id, str(channel), str(SubmissionStatus.VALIDATING), rows_read, now,
+    )
+
+
+async def finish_submission(*, conn: asyncpg.Connection, submission_id: uuid.UUID, accepted: int, rejected: int,
+                            duplicates: int) -> Submission:
+    """Record the counts of a processed batch and mark it done (finished now, by the database clock)."""
+    row = await conn.fetchrow(
+        "UPDATE submissions SET status = $2, accepted = $3, rejected = $4, duplicates = $5, "
+        f"finished_at = clock_timestamp() WHERE submission_id = $1 RETURNING {_COLUMNS}",
+        submission_id, str(SubmissionStatus.DONE), accepted, rejected, duplicates,
+    )
+    return _submission(row)
+
+
+async def get_submission(*, conn: asyncpg.Connection, submission_id: uuid.UUID) -> Submission | None:
+    """The submission, or None."""
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM submissions WHERE submission_id = $1", submission_id)
+    return _submission(row) if row else None
+
+
+async def store_rejections(*, conn: asyncpg.Connection, submission_id: uuid.UUID,
+                           rejected: Sequence[RejectedCase]) -> None:
+    """Keep every rejected line with its fields as sent and its reasons, in one statement."""
+    if not rejected:
+        return
+    await conn.execute(
+        "INSERT INTO rejections (submission_id, line, external_ref, raw, reasons) "
+        "SELECT $1, line, ref, raw, reasons::jsonb "
+        "FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[]) AS r(line, ref, raw, reasons)",
+        submission_id, [r.line for r in rejected], [r.external_ref for r in rejected], [dict(r.raw) for r in rejected],
+        # a list per row would read as a second array dimension: the reasons travel as JSON text
+        [orjson.dumps([e.as_dict() for e in r.reasons]).decode() for r in rejected],
+    )
+
+
+async def rejections_of(*, conn: asyncpg.Connection, submission_id: uuid.UUID) -> list[StoredRejection]:
+    """The rejected lines of a submission, in line order."""
+    rows = await conn.fetch(
+        "SELECT line, external_ref, raw, reasons FROM rejections WHERE submission_id = $1 ORDER BY line",
+        submission_id,
+    )
+    return [StoredRejection(line=r["line"], external_ref=r["external_ref"], raw=r["raw"], reasons=r["reasons"])
+            for r in rows]

@@ -1,0 +1,117 @@
+"""Billing rules: which published events are billable work, and at what price.
+
+Lines are derived from the partner-facing events (attempts, resolutions), never from an HTTP
+transaction, so replaying the topics reproduces the same lines: a line's id is
+`derived_id(kind, evidence event id)`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from relais_outcomes.domain.calendar import period_of
+from relais_outcomes.domain.tariffs import Tariff
+from relais_platform.contracts import (
+    AttemptRecorded,
+    AttemptResult,
+    BillingKind,
+    BillingLineRecorded,
+    CaseResolved,
+    Channel,
+    OutcomeType,
+    ReferralStatus,
+)
+from relais_platform.events import Envelope
+from relais_platform.ids import derived_id
+
+
+@dataclass(frozen=True, slots=True)
+class BillingLine:
+    """One billable unit of mediation work with the event(s) that prove it."""
+
+    line_id: uuid.UUID
+    partner_id: str
+    case_id: uuid.UUID
+    campaign_id: uuid.UUID
+    kind: BillingKind
+    amount_cents: int
+    tariff_version_id: uuid.UUID | None
+    period: str
+    occurred_at: datetime
+    evidence_event_ids: tuple[uuid.UUID, ...]
+
+    @property
+    def unpriced(self) -> bool:
+        """No tariff was in force for the partner when the work happened: finance must price it."""
+        return self.tariff_version_id is None
+
+    def to_event(self) -> BillingLineRecorded:
+        """The published form of this line."""
+        return BillingLineRecorded(
+            line_id=self.line_id, partner_id=self.partner_id, case_id=self.case_id, campaign_id=self.campaign_id,
+            kind=self.kind, amount_cents=self.amount_cents, tariff_version_id=self.tariff_version_id,
+            period=self.period, occurred_at=self.occurred_at, evidence_event_ids=list(self.evidence_event_ids),
+        )
+
+
+def line_id_for(kind: BillingKind, evidence_event_id: uuid.UUID) -> uuid.UUID:
+    """The deterministic id of the line of `kind` proven by one event."""
+    return derived_id(str(kind), evidence_event_id)
+
+
+def _line(kind: BillingKind, *, evidence: uuid.UUID, partner_id: str, case_id: uuid.UUID,
+          campaign_id: uuid.UUID, occurred_at: datetime, tariff: Tariff | None) -> BillingLine:
+    return BillingLine(
+        line_id=line_id_for(kind, evidence), partner_id=partner_id, case_id=case_id, campaign_id=campaign_id,
+        kind=kind, amount_cents=tariff.fee(kind) if tariff else 0,
+        tariff_version_id=tariff.tariff_version_id if tariff else None,
+        period=period_of(occurred_at), occurred_at=occurred_at, evidence_event_ids=(evidence,),
+    )
+
+
+def attempt_kinds(attempt: AttemptRecorded) -> list[BillingKind]:
+    """A reached person is a successful contact; every door-to-door attempt is a visit (the trip is work)."""
+    kinds: list[BillingKind] = []
+    if attempt.result == AttemptResult.REACHED:
+        kinds.append(BillingKind.SUCCESSFUL_CONTACT)
+    if attempt.channel == Channel.DOOR_TO_DOOR:
+        kinds.append(BillingKind.VISIT)
+    return kinds
+
+
+def resolution_kinds(resolved: CaseResolved) -> list[BillingKind]:
+    """Every final outcome closes the case except a recall (the partner withdrew it: no mediation work);
+    an agreed payment plan and a referral taken up are billed on top."""
+    if resolved.outcome == OutcomeType.RECALLED:
+        return []
+    kinds = [BillingKind.CASE_CLOSED]
+    if resolved.outcome == OutcomeType.PAYMENT_PLAN:
+        kinds.append(BillingKind.PAYMENT_PLAN)
+    if resolved.referral is not None and resolved.referral.status == ReferralStatus.TAKEN_UP:
+        kinds.append(BillingKind.REFERRAL_TAKEN_UP)
+    return kinds
+
+
+def billable_lines_for_attempt(event: Envelope[AttemptRecorded], tariff: Tariff | None) -> list[BillingLine]:
+    """The lines an attempt earns, priced with `tariff` (the partner's version at the attempt time)."""
+    a = event.data
+    return [_line(kind, evidence=event.id, partner_id=a.partner_id, case_id=a.case_id, campaign_id=a.campaign_id,
+                  occurred_at=a.attempted_at, tariff=tariff) for kind in attempt_kinds(a)]
+
+
+def billable_lines_for_resolution(event: Envelope[CaseResolved], tariff: Tariff | None) -> list[BillingLine]:
+    """The lines a resolution earns, priced with `tariff` (the partner's version at the resolution time).
+
+    A correction yields the same kinds; the store keeps one line per case for case_closed,
+    payment_plan and referral_taken_up, so a correction bills only what the case had not earned yet.
+    """
+    r = event.data
+    return [_line(kind, evidence=event.id, partner_id=r.partner_id, case_id=r.case_id, campaign_id=r.campaign_id,
+                  occurred_at=r.resolved_at, tariff=tariff) for kind in resolution_kinds(r)]
+
+
+ONCE_PER_CASE: frozenset[BillingKind] = frozenset(
+    {BillingKind.CASE_CLOSED, BillingKind.PAYMENT_PLAN, BillingKind.REFERRAL_TAKEN_UP}
+)

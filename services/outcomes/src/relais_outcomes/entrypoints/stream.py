@@ -1,0 +1,46 @@
+"""Stream agents of the outcomes worker: projections of cases and holders, billing from published work."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import faust
+
+from relais_outcomes.service_layer.billing import bill_attempts, bill_resolutions
+from relais_outcomes.service_layer.consumers import Consumer, consume_batch
+from relais_outcomes.service_layer.projections import project_assignments, project_cases_opened
+from relais_platform.contracts import AssignmentChanged, AttemptRecorded, CaseOpened, CaseResolved, Topics
+from relais_platform.kafka import process_batches
+from relais_platform.runtime import Resources
+
+# Billing is derived from the published events rather than inside the HTTP transaction on purpose:
+# replaying the topics reproduces exactly the same lines.
+CONSUMERS: tuple[Consumer, ...] = (
+    Consumer(Topics.CASES_OPENED, CaseOpened, project_cases_opened),
+    Consumer(Topics.ASSIGNMENTS, AssignmentChanged, project_assignments),
+    Consumer(Topics.ATTEMPTS, AttemptRecorded, bill_attempts),
+    Consumer(Topics.OUTCOMES_RESOLVED, CaseResolved, bill_resolutions),
+)
+
+
+def batch_handler(resources: Resources, consumer: Consumer) -> Any:
+    """The function process_batches calls with each batch of raw values of `consumer`'s topic."""
+    async def handle(raws: Sequence[bytes]) -> None:
+        await consume_batch(await resources.pool(), raws, consumer=consumer)
+    return handle
+
+
+def register(app: faust.App, resources: Resources, consumers: Sequence[Consumer] = CONSUMERS) -> None:
+    """Declare one agent per consumed topic on the worker's faust app."""
+    for consumer in consumers:
+        _register_agent(app, resources, consumer)
+
+
+def _register_agent(app: faust.App, resources: Resources, consumer: Consumer) -> None:
+    handler = batch_handler(resources, consumer)
+
+    async def agent(stream: Any) -> None:
+        await process_batches(stream, handler, consumer=consumer.name)
+
+    app.agent(app.topic(consumer.topic), name=consumer.name)(agent)
