@@ -17,7 +17,7 @@ install() {
   command -v mvn >/dev/null || die "mvn is required to fetch the Kafka jars from Maven Central"
   log "fetching Kafka jars from Maven Central into $LIBS"
   rm -rf "$LIBS"
-  mvn -q -B -f "$POM" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIBS"
+  mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIBS"
   touch "$LIBS/.complete"
 }
 

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from relais_platform.auth import mint_token
 from relais_platform.config import PlatformSettings
+from relais_platform.http import body_hash
 
 INTAKE = os.environ.get("RELAIS_INTAKE_URL", "http://127.0.0.1:8001")
 CAMPAIGNS = os.environ.get("RELAIS_CAMPAIGNS_URL", "http://127.0.0.1:8002")
@@ -32,7 +33,9 @@ AGENTS = {
     "agent-chloe": ("pimms-lyon", "Chloé Bernard"),
     "agent-karim": ("pimms-lyon", "Karim Haddad"),
 }
-POSTCODES = ["75018", "75019", "75020", "93200", "93400", "95100", "69003", "69008", "69100", "01000", "38000"]
+CITIES = {"75018": "Paris", "75019": "Paris", "75020": "Paris", "93200": "Saint-Denis", "93400": "Saint-Ouen-sur-Seine",
+          "95100": "Argenteuil", "69003": "Lyon", "69008": "Lyon", "69100": "Villeurbanne", "01000": "Bourg-en-Bresse",
+          "38000": "Grenoble"}
 TARIFF = {"effective_from": "2026-01-01", "vat_rate_bp": 2000,
           "fees": {"case_closed_cents": 4500, "successful_contact_cents": 1200, "visit_cents": 2500,
                    "payment_plan_cents": 1500, "referral_taken_up_cents": 2000}}
@@ -86,8 +89,9 @@ def fake_cases(count: int, *, prefix: str, seed: int) -> list[dict[str, Any]]:
             "first_name": fake.first_name(),
             "last_name": fake.last_name(),
             "amount_due": f"{euros:,.2f}".replace(",", " ").replace(".", ",") + " €",
-            "address": {"line1": fake.street_address(), "postcode": rnd.choice(POSTCODES), "city": fake.city()},
         }
+        postcode = rnd.choice(sorted(CITIES))
+        case["address"] = {"line1": fake.street_address(), "postcode": postcode, "city": CITIES[postcode]}
         if rnd.random() < 0.85:
             case["phone"] = f"0{rnd.choice('67')} {rnd.randint(10, 99)} {rnd.randint(10, 99)} " \
                             f"{rnd.randint(10, 99)} {rnd.randint(10, 99)}"
@@ -114,7 +118,8 @@ def seed(client: httpx.Client, tokens: Tokens, *, cases: int) -> dict[str, dict[
                                               "coordonnées pour médiation (intérêt légitime)."})
         batch = fake_cases(cases if n == 0 else 40, prefix=ref_prefix, seed=n + 1)
         result = _call(client, "POST", f"{INTAKE}/v1/campaigns/{campaign['campaign_id']}/cases", token,
-                       headers={"Idempotency-Key": f"demo-cases-{partner_id}"}, json={"cases": batch})
+                       headers={"Idempotency-Key": f"demo-cases-{partner_id}-{body_hash(batch)[:12]}"},
+                       json={"cases": batch})
         submissions[partner_id] = {"campaign_id": campaign["campaign_id"], **result}
     return submissions
 
@@ -133,7 +138,8 @@ def run_demo(console: Console, *, cases: int, timeout: float) -> int:
     tokens = _tokens()
     with httpx.Client(timeout=60) as client:
         submissions = seed(client, tokens, cases=cases)
-        accepted = sum(s["accepted"] for s in submissions.values())
+        accepted = sum(_call(client, "GET", f"{INTAKE}/v1/campaigns/{s['campaign_id']}", tokens.admin)["cases_total"]
+                       for s in submissions.values())  # every open case of the demo, this run's or an earlier one's
         deadline = time.monotonic() + timeout
         assigned = assigned_total(client, tokens)
         while assigned < accepted and time.monotonic() < deadline:
