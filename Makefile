@@ -58,10 +58,13 @@ test-unit: deps  ## Only the fast tests (no Kafka, no PostgreSQL)
 	@.venv/bin/pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
 lint: deps  ## ruff
-	@.venv/bin/ruff check libs services tools tests
+	@.venv/bin/ruff check libs services tools tests bench
 
 schemas: deps  ## Regenerate schemas/events/*.json from the Python contract models
 	@.venv/bin/python -m relais_cli.schemas write
+
+bench: infra  ## Benchmarks (BENCH="intake campaigns billing"), each next to a raw baseline of the same run
+	@.venv/bin/python -m bench $(BENCH)
 
 clean:  ## Remove the Python environment (keeps Kafka/PostgreSQL data)
 	rm -rf .venv $(TOOLS)

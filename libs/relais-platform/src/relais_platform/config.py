@@ -21,6 +21,8 @@ class PlatformSettings(BaseSettings):
     db_pool_min: int = Field(default=1, ge=1)
     db_pool_max: int = Field(default=10, ge=1)
     kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_namespace: str = Field(default="", pattern=r"^[a-z0-9._-]*$",
+                                 description="prefix of every topic name, to run an isolated copy (bench, tests)")
     jwt_secret: str = DEFAULT_JWT_SECRET
     jwt_issuer: str = "relais"
     log_level: str = "INFO"

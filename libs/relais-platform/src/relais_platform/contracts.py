@@ -33,13 +33,15 @@ class Topics:
     INTAKE_SUBMISSIONS = "relais.intake.submissions.v1"
     INTAKE_REJECTIONS = "relais.intake.rejections.v1"
     CASES_OPENED = "relais.cases.opened.v1"
+    CASES_RECALLED = "relais.cases.recalled.v1"
     ASSIGNMENTS = "relais.campaigns.assignments.v1"
     ATTEMPTS = "relais.campaigns.attempts.v1"
     OUTCOMES_RESOLVED = "relais.outcomes.resolved.v1"
     BILLING_LINES = "relais.billing.lines.v1"
 
     ALL: ClassVar[tuple[str, ...]] = (
-        INTAKE_SUBMISSIONS, INTAKE_REJECTIONS, CASES_OPENED, ASSIGNMENTS, ATTEMPTS, OUTCOMES_RESOLVED, BILLING_LINES,
+        INTAKE_SUBMISSIONS, INTAKE_REJECTIONS, CASES_OPENED, CASES_RECALLED, ASSIGNMENTS, ATTEMPTS,
+        OUTCOMES_RESOLVED, BILLING_LINES,
     )
 
 
@@ -96,12 +98,58 @@ class CaseOpened(EventData):
     opened_at: datetime
 
 
+class CaseRecalled(EventData):
+    """The partner withdrew a case (the customer paid meanwhile): it leaves every worklist and closes as
+    `recalled` through the outcomes service. Never billed."""
+
+    topic: ClassVar[str] = Topics.CASES_RECALLED
+    event_type: ClassVar[str] = "relais.case.recalled.v1"
+
+    case_id: uuid.UUID
+    partner_id: Slug
+    campaign_id: uuid.UUID
+    external_ref: str = Field(min_length=1, max_length=64)
+    reason: str | None = Field(default=None, max_length=500)
+    recalled_at: datetime
+
+
+class RejectionReason(ValueObject):
+    """Why one field of a partner's record was refused."""
+
+    field: str = Field(min_length=1, max_length=100)
+    code: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CaseRejected(EventData):
+    """Dead letter: a partner record intake refused, with every reason, so nothing disappears.
+    Keyed by the partner's external_ref when it had one, else by the submission id."""
+
+    topic: ClassVar[str] = Topics.INTAKE_REJECTIONS
+    event_type: ClassVar[str] = "relais.intake.case_rejected.v1"
+
+    submission_id: uuid.UUID
+    partner_id: Slug
+    campaign_id: uuid.UUID | None = None
+    channel: str = Field(description="json | csv | xlsx | kafka")
+    line: int | None = Field(default=None, ge=1, description="line or record number in the submission")
+    external_ref: str | None = Field(default=None, max_length=200)
+    raw: dict[str, str | None] = Field(description="the record's fields as received")
+    reasons: list[RejectionReason] = Field(min_length=1)
+    rejected_at: datetime
+
+    def subject(self) -> str:
+        """The external_ref when there is one, else the submission id."""
+        return self.external_ref or str(self.submission_id)
+
+
 class AssignmentStatus(StrEnum):
     ASSIGNED = "assigned"
     UNROUTED = "unrouted"
     WAITING = "waiting"
     RELEASED = "released"
     WITHDRAWN = "withdrawn"
+    EXHAUSTED = "exhausted"  # no contact is possible any more within the campaign: outcomes closes it unreachable
 
 
 class AssignmentChanged(EventData):
@@ -116,6 +164,7 @@ class AssignmentChanged(EventData):
     status: AssignmentStatus
     site_id: Slug | None = None
     agent_id: Slug | None = None
+    channel: Channel | None = Field(default=None, description="phone or door_to_door (changes on escalation)")
     reason: str | None = Field(default=None, max_length=200)
     changed_at: datetime
 
@@ -247,5 +296,5 @@ class BillingLineRecorded(EventData):
 
 
 ALL_EVENTS: tuple[type[EventData], ...] = (
-    CaseOpened, AssignmentChanged, AttemptRecorded, CaseResolved, BillingLineRecorded,
+    CaseOpened, CaseRecalled, CaseRejected, AssignmentChanged, AttemptRecorded, CaseResolved, BillingLineRecorded,
 )

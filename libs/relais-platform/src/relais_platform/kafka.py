@@ -51,7 +51,23 @@ def make_producer(bootstrap: str, **overrides: Any) -> AIOKafkaProducer:
     return AIOKafkaProducer(bootstrap_servers=bootstrap, **options)
 
 
-def make_faust_app(*, app_id: str, bootstrap: str, datadir: str | Path | None = None, **overrides: Any) -> faust.App:
+def namespaced(topic: str, namespace: str = "") -> str:
+    """The real Kafka name of a contract topic in a namespace ("" = the contract name itself)."""
+    return f"{namespace}.{topic}" if namespace else topic
+
+
+class RelaisApp(faust.App):
+    """A faust app whose topics live in the process's topic namespace."""
+
+    topic_namespace: str = ""
+
+    def topic(self, *topics: str, **kwargs: Any) -> Any:
+        """Same as faust's, with every name namespaced."""
+        return super().topic(*(namespaced(t, self.topic_namespace) for t in topics), **kwargs)
+
+
+def make_faust_app(*, app_id: str, bootstrap: str, datadir: str | Path | None = None, topic_namespace: str = "",
+                   **overrides: Any) -> faust.App:
     """A faust app that consumes raw bytes, commits only acked offsets, and has no web server of its own.
 
     Its data directory defaults to the temp dir (faust would otherwise write `<app_id>-data/` into the cwd).
@@ -72,7 +88,9 @@ def make_faust_app(*, app_id: str, bootstrap: str, datadir: str | Path | None = 
         "producer_acks": -1,
     }
     options.update(overrides)
-    return faust.App(app_id, **options)
+    app = RelaisApp(app_id, **options)
+    app.topic_namespace = topic_namespace
+    return app
 
 
 BatchHandler = Callable[[list[bytes]], Awaitable[None]]

@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
 
 from relais_platform.events import CONTENT_TYPE, Envelope, encode
+from relais_platform.kafka import namespaced
 
 log = structlog.get_logger(__name__)
 
@@ -45,12 +46,13 @@ class OutboxRelay:
     lock held on a dedicated connection), so records of one key reach Kafka in the order written."""
 
     def __init__(self, *, pool: asyncpg.Pool, producer: AIOKafkaProducer, schema: str,
-                 poll_seconds: float = 0.5, batch_size: int = 500) -> None:
+                 poll_seconds: float = 0.5, batch_size: int = 500, topic_namespace: str = "") -> None:
         self._pool = pool
         self._producer = producer
         self._schema = schema
         self._poll = poll_seconds
         self._batch = batch_size
+        self._namespace = topic_namespace
         self._wake = asyncio.Event()
         self._lock_key = int.from_bytes(hashlib.sha256(f"outbox:{schema}".encode()).digest()[:8], "big", signed=True)
 
@@ -90,7 +92,8 @@ class OutboxRelay:
                 return 0
             headers = [("content-type", CONTENT_TYPE.encode())]
             futures = [
-                await self._producer.send(r["topic"], value=r["value"], key=r["key"].encode(), headers=headers)
+                await self._producer.send(namespaced(r["topic"], self._namespace), value=r["value"],
+                                          key=r["key"].encode(), headers=headers)
                 for r in rows
             ]
             await asyncio.gather(*futures)  # all acknowledged by the broker before we mark them

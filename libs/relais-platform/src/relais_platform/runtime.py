@@ -16,8 +16,9 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from relais_platform.config import PlatformSettings
+from relais_platform.contracts import Topics
 from relais_platform.db import create_pool, migrate
-from relais_platform.kafka import ensure_topics, make_faust_app, make_producer
+from relais_platform.kafka import ensure_topics, make_faust_app, make_producer, namespaced
 from relais_platform.outbox import OutboxRelay
 
 log = structlog.get_logger(__name__)
@@ -80,7 +81,8 @@ class Resources:
         """Publish this schema's outbox until cancelled (leader-elected across processes)."""
         relay = OutboxRelay(pool=await self.pool(), producer=await self.producer(), schema=self.schema,
                             poll_seconds=self.settings.outbox_poll_seconds,
-                            batch_size=self.settings.outbox_batch_size)
+                            batch_size=self.settings.outbox_batch_size,
+                            topic_namespace=self.settings.topic_namespace)
         while True:
             try:
                 await relay.run()
@@ -102,7 +104,8 @@ async def _check(probe: Any) -> str:
 async def prepare(settings: PlatformSettings, *, schema: str, migrations_dir: Path) -> None:
     """Apply migrations and create the topics: what `make up` and the test set-up run before the services."""
     applied = await migrate(dsn=settings.database_url, schema=schema, migrations_dir=migrations_dir)
-    created = await ensure_topics(settings.kafka_bootstrap)
+    created = await ensure_topics(settings.kafka_bootstrap,
+                                  [namespaced(t, settings.topic_namespace) for t in Topics.ALL])
     log.info("prepared", schema=schema, migrations=applied, topics_created=created)
 
 
@@ -110,7 +113,7 @@ def build_worker(*, app_id: str, resources: Resources, register: Callable[[faust
     """A service's faust worker: its agents (from `register`), the outbox relay of its schema, and a
     clean shutdown that stops the relay before closing the pool and producer."""
     settings = resources.settings
-    app = make_faust_app(app_id=app_id, bootstrap=settings.kafka_bootstrap,
+    app = make_faust_app(app_id=app_id, bootstrap=settings.kafka_bootstrap, topic_namespace=settings.topic_namespace,
                          datadir=Path(settings.faust_datadir) / app_id)
     register(app, resources)
     relay: list[asyncio.Task[None]] = []

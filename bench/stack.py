@@ -1,0 +1,133 @@
+"""An isolated copy of the Relais services for a benchmark: its own database and topic namespace, so the
+stack started by `make up` neither sees nor disturbs it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from relais_platform.testing import ensure_database
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = ROOT / ".venv" / "bin"
+LOG_DIR = ROOT / ".local" / "logs" / "bench"
+PG = os.environ.get("RELAIS_BENCH_PG", "postgresql://relais@127.0.0.1:55432")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def peak_rss_mib(pid: int) -> float:
+    """Peak resident memory (VmHWM) of a live process, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@dataclass
+class BenchStack:
+    """Services started for one benchmark run; `env` is what they (and the bench) use."""
+
+    services: tuple[str, ...]
+    database: str = "relais_bench"
+    namespace: str = field(default_factory=lambda: f"bench-{uuid.uuid4().hex[:8]}")
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def database_url(self) -> str:
+        """DSN of the bench database."""
+        return f"{PG}/{self.database}"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """Environment of a bench process."""
+        return {**os.environ, "RELAIS_ENV": "test", "RELAIS_DATABASE_URL": self.database_url,
+                "RELAIS_TOPIC_NAMESPACE": self.namespace, "RELAIS_LOG_LEVEL": "WARNING",
+                "RELAIS_FAUST_DATADIR": str(ROOT / ".local" / "faust" / self.namespace), **extra}
+
+    def url(self, service: str) -> str:
+        """Base URL of a started API."""
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    async def start(self, *, workers: Iterable[str] | None = None) -> None:
+        """Fresh schemas, topics in the namespace, then each API and worker; waits until ready."""
+        await ensure_database(self.database_url)
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            for svc in self.services:
+                await conn.execute(f'DROP SCHEMA IF EXISTS "{svc}" CASCADE')
+        finally:
+            await conn.close()
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        for svc in self.services:
+            proc = await asyncio.create_subprocess_exec(VENV_BIN / f"relais-{svc}", "migrate", env=self.env(),
+                                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if await proc.wait():
+                raise RuntimeError(f"relais-{svc} migrate failed")
+        for svc in self.services:
+            self.ports[svc] = free_port()
+            self._spawn(f"{svc}-api", [VENV_BIN / f"relais-{svc}", "api"], RELAIS_HTTP_PORT=str(self.ports[svc]))
+        for svc in self.services if workers is None else workers:
+            self._spawn(f"{svc}-worker", [VENV_BIN / f"relais-{svc}", "worker"],
+                        RELAIS_WORKER_READY_FILE=str(LOG_DIR / f"{self.namespace}-{svc}.ready"))
+        await self._wait_ready(workers if workers is not None else self.services)
+
+    def _spawn(self, name: str, argv: list[Path | str], **extra: str) -> None:
+        log = (LOG_DIR / f"{self.namespace}-{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(argv, env=self.env(**extra), stdout=log, stderr=log,
+                                                start_new_session=True)
+
+    async def _wait_ready(self, workers: Iterable[str]) -> None:
+        deadline = time.monotonic() + 90
+        async with httpx.AsyncClient(timeout=2) as client:
+            for svc in self.services:
+                while True:
+                    self._check_alive()
+                    try:
+                        if (await client.get(f"{self.url(svc)}/readyz")).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"bench {svc}-api not ready; see {LOG_DIR}")
+                    await asyncio.sleep(0.3)
+        for svc in workers:
+            ready = LOG_DIR / f"{self.namespace}-{svc}.ready"
+            while not ready.exists():
+                self._check_alive()
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"bench {svc}-worker not ready; see {LOG_DIR}")
+                await asyncio.sleep(0.3)
+
+    def _check_alive(self) -> None:
+        for name, proc in self.processes.items():
+            if proc.poll() is not None:
+                raise RuntimeError(f"bench process {name} exited ({proc.returncode}); see {LOG_DIR}")
+
+    def stop(self) -> None:
+        """Stop every process of the stack (SIGTERM, then SIGKILL after 20 s)."""
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.processes.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        self.processes.clear()
