@@ -84,16 +84,26 @@ class BenchStack:
             self.ports[svc] = free_port()
             self._spawn(f"{svc}-api", [VENV_BIN / f"relais-{svc}", "api"], RELAIS_HTTP_PORT=str(self.ports[svc]))
         for svc in self.services if workers is None else workers:
-            self._spawn(f"{svc}-worker", [VENV_BIN / f"relais-{svc}", "worker"],
-                        RELAIS_WORKER_READY_FILE=str(LOG_DIR / f"{self.namespace}-{svc}.ready"))
+            self._spawn_worker(svc)
         await self._wait_ready(workers if workers is not None else self.services)
+
+    async def start_worker(self, service: str, **extra: str) -> None:
+        """Start one more service worker (e.g. after the input is in place) and wait until it is ready."""
+        self._spawn_worker(service, **extra)
+        await self._wait_ready([service])
+
+    def _spawn_worker(self, svc: str, **extra: str) -> None:
+        # build_worker suffixes the consumer group with the namespace: the demo's groups never rebalance.
+        env = {"RELAIS_WORKER_READY_FILE": str(LOG_DIR / f"{self.namespace}-{svc}.ready"), **extra}
+        self._spawn(f"{svc}-worker" if f"{svc}-worker" not in self.processes else f"{svc}-worker-{len(self.processes)}",
+                    [VENV_BIN / f"relais-{svc}", "worker"], **env)
 
     def _spawn(self, name: str, argv: list[Path | str], **extra: str) -> None:
         log = (LOG_DIR / f"{self.namespace}-{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(argv, env=self.env(**extra), stdout=log, stderr=log,
                                                 start_new_session=True)
 
-    async def _wait_ready(self, workers: Iterable[str]) -> None:
+    async def _wait_ready(self, workers: Iterable[str] = ()) -> None:
         deadline = time.monotonic() + 90
         async with httpx.AsyncClient(timeout=2) as client:
             for svc in self.services:

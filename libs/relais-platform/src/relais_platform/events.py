@@ -8,6 +8,7 @@ the `subject` (the case_id for case events); the header `content-type` is
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, TypeVar
@@ -49,9 +50,15 @@ class Envelope(BaseModel, Generic[D]):
     data: D
 
 
+@functools.cache
+def envelope_type(data_type: type[D]) -> type[Envelope[D]]:
+    """The envelope class of a payload type (pydantic's generic look-up is slow on hot paths)."""
+    return Envelope[data_type]  # type: ignore[valid-type]
+
+
 def envelope(data: D, *, source: str, event_id: uuid.UUID | None = None, time: datetime | None = None) -> Envelope[D]:
     """Wrap a payload; pass `event_id` when the id must be deterministic (derived events)."""
-    return Envelope[type(data)](  # type: ignore[misc]
+    return envelope_type(type(data))(
         id=event_id or uuid.uuid4(),
         source=source,
         type=data.event_type,
@@ -69,7 +76,7 @@ def encode(event: Envelope[Any]) -> bytes:
 def decode(raw: bytes | str | dict[str, Any], data_type: type[D]) -> Envelope[D]:
     """Parse Kafka bytes into a typed envelope; raises pydantic.ValidationError on a bad event."""
     obj = orjson.loads(raw) if isinstance(raw, (bytes, str)) else raw
-    return Envelope[data_type].model_validate(obj)  # type: ignore[valid-type]
+    return envelope_type(data_type).model_validate(obj)
 
 
 def event_type_of(raw: bytes) -> str | None:

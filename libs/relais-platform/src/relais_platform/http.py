@@ -17,10 +17,12 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relais_platform.auth import AuthError, Principal, Role, verify_token
 from relais_platform.errors import Forbidden, RelaisError, Unauthorized, Unprocessable
+from relais_platform.storable import unstorable
 
 log = structlog.get_logger(__name__)
 
@@ -28,6 +30,39 @@ REQUESTS = Counter("relais_http_requests_total", "HTTP requests", ["method", "ro
 LATENCY = Histogram("relais_http_request_seconds", "HTTP request latency", ["method", "route"])
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
+
+
+class FieldErrorOut(BaseModel):
+    """One invalid field of a request."""
+
+    field: str
+    message: str
+    type: str
+
+
+class ErrorOut(BaseModel):
+    """The body of every 4xx answer: a code, a sentence, and the field(s) concerned when known. Some errors
+    add details of their own (a 409 may name the rule it broke)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str
+    detail: str
+    field: str | None = None
+    errors: list[FieldErrorOut] | None = None
+
+
+# What every route of a service's router may answer besides its own success (build_api declares them all).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description} for status, description in (
+        (400, "The body cannot be read (e.g. JSON that is not UTF-8)"),
+        (401, "No valid bearer token"),
+        (403, "The caller's role may never use this route"),
+        (404, "Unknown id, or one the caller may not see"),
+        (409, "The current state forbids it"),
+        (422, "Invalid input: `field` (or `errors[].field`) names it"),
+    )
+}
 
 
 def _principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
@@ -61,6 +96,21 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> J
     errors = [{"field": _field_of(tuple(e["loc"])), "message": e["msg"], "type": e["type"]} for e in exc.errors()]
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:10])
     return JSONResponse({"error": "validation_error", "detail": summary, "errors": errors}, status_code=422)
+
+
+async def storable_body(request: Request) -> None:
+    """Refuse (422, naming the field) a JSON body holding what PostgreSQL or the event encoding cannot hold:
+    a NUL character, a lone surrogate, an integer beyond 64 bits. Any other body is left to the route."""
+    if getattr(request.scope.get("route"), "body_field", None) is None or not await request.body():
+        return
+    try:
+        doc = await request.json()  # parsed once: FastAPI already did, Starlette keeps it
+    except ValueError:
+        return  # not JSON: the route's own validation answers
+    found = unstorable(doc)
+    if found is not None:
+        path, message = found
+        raise RequestValidationError([{"loc": ("body", *path), "msg": message, "type": "unstorable_value"}])
 
 
 async def _relais_error(_request: Request, exc: RelaisError) -> JSONResponse:
@@ -102,7 +152,7 @@ def install_platform(app: FastAPI, *, readiness: ReadinessCheck) -> None:
         """The process is alive."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["ops"])
+    @app.get("/readyz", tags=["ops"], responses={503: {"description": "Kafka or PostgreSQL is unreachable"}})
     async def readyz() -> JSONResponse:
         """Kafka and PostgreSQL are reachable."""
         checks = await readiness()
@@ -176,9 +226,10 @@ def build_api(*, title: str, description: str, settings: Any, resources: Any, ro
         yield
         await resources.close()
 
-    app = FastAPI(title=title, version="1", description=description, lifespan=lifespan)
+    app = FastAPI(title=title, version="1", description=description, lifespan=lifespan,
+                  dependencies=[Depends(storable_body)])
     app.state.settings = settings
     app.state.resources = resources
     install_platform(app, readiness=resources.readiness)
-    app.include_router(router)
+    app.include_router(router, responses=ERROR_RESPONSES)
     return app

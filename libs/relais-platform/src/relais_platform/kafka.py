@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 from prometheus_client import Counter
 
 from relais_platform.contracts import Topics
+from relais_platform.ids import derived_id
 
 log = structlog.get_logger(__name__)
 
@@ -93,27 +96,54 @@ def make_faust_app(*, app_id: str, bootstrap: str, datadir: str | Path | None = 
     return app
 
 
-BatchHandler = Callable[[list[bytes]], Awaitable[None]]
+@dataclass(frozen=True, slots=True)
+class KafkaRecord:
+    """A consumed Kafka record with its log position, for consumers that need more than the value
+    (partners route their raw records with keys and headers)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+
+    @property
+    def record_id(self) -> uuid.UUID:
+        """A stable id of the record (its log position): take it once however often it is delivered."""
+        return derived_id("kafka-record", self.topic, self.partition, self.offset)
+
+    @classmethod
+    def of(cls, message: Any) -> KafkaRecord:
+        """From a faust message."""
+        items = message.headers.items() if isinstance(message.headers, dict) else (message.headers or [])
+        headers = [(str(k), v if isinstance(v, bytes) else str(v).encode()) for k, v in items]
+        return cls(topic=message.topic, partition=message.partition, offset=message.offset, key=message.key,
+                   value=message.value, headers=headers)
+
+
+BatchHandler = Callable[[list[Any]], Awaitable[None]]
 
 
 async def process_batches(stream: Any, handler: BatchHandler, *, consumer: str, max_batch: int = 500,
-                          within: float = 0.2, max_backoff: float = 5.0) -> None:
-    """Feed `handler` batches of raw values; an event is acked only once its batch succeeded.
+                          within: float = 0.2, max_backoff: float = 5.0, records: bool = False) -> None:
+    """Feed `handler` batches of raw values (or KafkaRecords with `records=True`); an event is acked only
+    once its batch succeeded.
 
     The handler does all its side effects in one DB transaction. A failure (database down, say) is
     retried with backoff, forever: an event is never acked, so never committed, before it is durable.
     """
     async for events in stream.take_events(max_batch, within=within):
-        values = [e.value for e in events]
+        batch = [KafkaRecord.of(e.message) for e in events] if records else [e.value for e in events]
         backoff = 0.1
         while True:
             try:
-                await handler(values)
+                await handler(batch)
                 break
             except asyncio.CancelledError:
                 raise
             except Exception:
                 BATCH_FAILURES.labels(consumer).inc()
-                log.exception("batch failed, retrying", consumer=consumer, size=len(values), backoff=backoff)
+                log.exception("batch failed, retrying", consumer=consumer, size=len(batch), backoff=backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, max_backoff)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterable
-from typing import Any
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
 
 import asyncpg
 import structlog
@@ -27,14 +28,27 @@ async def enqueue(conn: asyncpg.Connection, events: Iterable[Envelope[Any]]) -> 
 
     An event whose id is already in the outbox is skipped, so re-running a handler is harmless.
     """
-    rows = [(e.id, e.data.topic, e.subject, encode(e)) for e in events]
+    return await enqueue_encoded(conn, [EncodedEvent(e.id, e.data.topic, e.subject, encode(e)) for e in events])
+
+
+class EncodedEvent(NamedTuple):
+    """An event already serialised as its CloudEvents JSON (hot paths that build the bytes themselves)."""
+
+    event_id: uuid.UUID
+    topic: str
+    key: str
+    value: bytes
+
+
+async def enqueue_encoded(conn: asyncpg.Connection, rows: Sequence[EncodedEvent]) -> int:
+    """Like `enqueue`, for events the caller serialised (its tests must decode them with the contract model)."""
     if not rows:
         return 0
     result = await conn.fetch(
         "INSERT INTO outbox (event_id, topic, key, value) "
         "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[]) "
         "ON CONFLICT (event_id) DO NOTHING RETURNING 1",
-        [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows],
+        [r.event_id for r in rows], [r.topic for r in rows], [r.key for r in rows], [r.value for r in rows],
     )
     if result:
         await conn.execute("SELECT pg_notify('relais_outbox', current_schema())")

@@ -113,6 +113,9 @@ def build_worker(*, app_id: str, resources: Resources, register: Callable[[faust
     """A service's faust worker: its agents (from `register`), the outbox relay of its schema, and a
     clean shutdown that stops the relay before closing the pool and producer."""
     settings = resources.settings
+    namespace = settings.topic_namespace
+    if namespace and not app_id.endswith(namespace):
+        app_id = f"{app_id}-{namespace}"  # an isolated copy never joins (and rebalances) the real group
     app = make_faust_app(app_id=app_id, bootstrap=settings.kafka_bootstrap, topic_namespace=settings.topic_namespace,
                          datadir=Path(settings.faust_datadir) / app_id)
     register(app, resources)
