@@ -25,7 +25,8 @@ $(UV):
 
 deps: .venv/.synced  ## Install the locked Python environment (.venv)
 
-infra: deps  ## Start local Kafka (KRaft) and PostgreSQL, installing them if needed
+infra: deps  ## Start local Kafka (KRaft) and PostgreSQL, installing them (and kcat) if needed
+	@$(LOCAL)/tools.sh install
 	@$(LOCAL)/postgres.sh start
 	@$(LOCAL)/kafka.sh start
 

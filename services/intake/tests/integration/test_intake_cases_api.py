@@ -24,8 +24,7 @@ async def _submit(client, campaign_id: str, cases: list[dict[str, Any]], headers
 
 
 async def _opened_events(pool) -> dict[str, Any]:
-    rows = await pool.fetch("SELECT topic, key, value FROM outbox ORDER BY seq")
-    assert all(r["topic"] == "relais.cases.opened.v1" for r in rows)
+    rows = await pool.fetch("SELECT topic, key, value FROM outbox WHERE topic = 'relais.cases.opened.v1' ORDER BY seq")
     events = {r["key"]: decode(r["value"], CaseOpened) for r in rows}
     assert len(events) == len(rows)
     return events
@@ -94,9 +93,15 @@ async def test_mixed_batch_outcome_per_line(intake_client, intake_as, intake_cam
     assert events[ids["P-ADDR"]].data.customer.phone_e164 is None
     assert events[ids["DOM"]].data.customer.time_zone == "Indian/Reunion"
 
-    stored = await intake_pool.fetch("SELECT line, external_ref, raw, reasons FROM rejections ORDER BY line")
+    stored = await intake_pool.fetch("SELECT line, external_ref, raw, reasons FROM rejections "
+                                     "WHERE kind = 'rejected' ORDER BY line")
     assert [(r["line"], r["external_ref"]) for r in stored] == [(3, "P-NOADDR"), (4, "NEG"), (5, "BADPC"),
                                                                 (9, "MULTI")]
+    dead = await intake_pool.fetch("SELECT key FROM outbox WHERE topic = 'relais.intake.rejections.v1' ORDER BY seq")
+    assert [r["key"] for r in dead] == ["P-NOADDR", "NEG", "BADPC", "MULTI"]  # dead letters, keyed by external_ref
+    duplicates = await intake_pool.fetch("SELECT line, external_ref FROM rejections WHERE kind = 'duplicate' "
+                                         "ORDER BY line")
+    assert [(r["line"], r["external_ref"]) for r in duplicates] == [(6, "V1"), (7, "OLD")]
     assert stored[1]["raw"]["amount_due"] == "-12,50" and stored[3]["raw"]["contract"] == "C-9"
     assert stored[1]["reasons"][0]["code"] == "negative"
 
@@ -212,7 +217,7 @@ async def test_idempotent_batch(intake_client, intake_as, intake_campaign, intak
     first = await _submit(intake_client, campaign["campaign_id"], batch, headers)
     counts = [await intake_pool.fetchval(f"SELECT count(*) FROM {t}") for t in ("submissions", "cases", "outbox",
                                                                                  "rejections")]
-    assert counts == [1, 1, 1, 1]
+    assert counts == [1, 1, 2, 1]  # one CaseOpened, one CaseRejected
     replay = await _submit(intake_client, campaign["campaign_id"], batch, headers)
     assert replay.status_code == 200 and replay.json() == first.json()
     assert replay.headers["Idempotent-Replay"] == "true"
@@ -221,11 +226,15 @@ async def test_idempotent_batch(intake_client, intake_as, intake_campaign, intak
     changed = await _submit(intake_client, campaign["campaign_id"], [intake_case("A")], headers)
     assert changed.status_code == 422 and changed.json()["field"] == "Idempotency-Key"
     elsewhere = await _submit(intake_client, (await intake_campaign())["campaign_id"], batch, headers)
-    assert elsewhere.status_code == 200 and elsewhere.json()["accepted"] == 1  # a key belongs to one campaign
+    assert elsewhere.status_code == 200  # a key belongs to one campaign: this is a new submission
+    # ... whose case A is not opened twice: it is open in the partner's other active campaign
+    assert (elsewhere.json()["accepted"], elsewhere.json()["duplicates"]) == (0, 1)
+    assert elsewhere.json()["results"][0]["reasons"][0]["code"] == "open_in_other_campaign"
     assert elsewhere.json()["submission_id"] != first.json()["submission_id"]
     without_key = await _submit(intake_client, campaign["campaign_id"], batch, intake_as("partner"))
     assert without_key.json()["submission_id"] != first.json()["submission_id"]
-    assert without_key.json()["duplicates"] == 1 and await intake_pool.fetchval("SELECT count(*) FROM outbox") == 2
+    assert without_key.json()["duplicates"] == 1
+    assert await intake_pool.fetchval("SELECT count(*) FROM outbox WHERE topic = 'relais.cases.opened.v1'") == 1
 
 
 async def test_ten_thousand_cases(intake_client, intake_as, intake_campaign, intake_case, intake_pool) -> None:

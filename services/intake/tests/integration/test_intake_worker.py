@@ -1,4 +1,4 @@
-"""The intake worker: no agents of its own yet, and its outbox reaches Kafka keyed by case_id."""
+"""The intake worker: its partner-records agent, and its outbox reaching Kafka keyed by case_id."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ from relais_platform.outbox import OutboxRelay
 pytestmark = pytest.mark.integration
 
 
-def test_worker_has_no_agents_yet(test_database_url: str) -> None:
-    app = create_worker(Settings(env="test", database_url=test_database_url))
-    assert list(app.agents) == []
+def test_worker_consumes_partner_records(test_database_url: str) -> None:
+    app = create_worker(Settings(env="test", database_url=test_database_url, topic_namespace="ns"))
+    (agent,) = app.agents.values()
+    assert agent.channel.get_topic_name() == f"ns.{Topics.INTAKE_SUBMISSIONS}"
 
 
 async def test_accepted_cases_reach_kafka_through_the_outbox(intake_client, intake_as, intake_campaign, intake_case,
@@ -43,7 +44,9 @@ async def test_accepted_cases_reach_kafka_through_the_outbox(intake_client, inta
                                          json={"cases": [intake_case("K1"), intake_case("K2"),
                                                          intake_case("K3", amount_due="-1")]})).json()
         expected = {r["case_id"] for r in body["results"] if r["status"] == "accepted"}
-        assert await intake_pool.fetch("SELECT DISTINCT topic FROM outbox") == [(Topics.CASES_OPENED,)]
+        assert {r["topic"] for r in await intake_pool.fetch("SELECT topic FROM outbox")} == {
+            Topics.CASES_OPENED, Topics.INTAKE_REJECTIONS}
+        await intake_pool.execute("DELETE FROM outbox WHERE topic = $1", Topics.INTAKE_REJECTIONS)
         await intake_pool.execute("UPDATE outbox SET topic = $1 WHERE published_at IS NULL", private_topic)
         relay = OutboxRelay(pool=intake_pool, producer=producer, schema=SCHEMA)
         assert await relay.publish_pending() == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.console import Console
 
@@ -43,6 +45,25 @@ def demo(
     from relais_cli.demo import run_demo
 
     raise typer.Exit(run_demo(console, cases=cases, timeout=timeout))
+
+
+@app.command()
+def submit(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="a CSV or XLSX file"),
+    campaign: str = typer.Option(..., "--campaign", help="the campaign id"),
+    token: str = typer.Option(..., envvar="RELAIS_TOKEN", help="a partner (or admin) bearer token"),
+    url: str = typer.Option("http://127.0.0.1:8001", envvar="RELAIS_INTAKE_URL", help="intake base URL"),
+    charset: str | None = typer.Option(None, help="declare the file's charset (default: detected)"),
+    separator: str | None = typer.Option(None, help="semicolon | comma | tab | pipe (default: guessed)"),
+    idempotency_key: str | None = typer.Option(None, help="sent as Idempotency-Key"),
+    wait: bool = typer.Option(True, help="follow the processing to the end"),
+) -> None:
+    """Upload a partner file with a progress bar, follow its validation, print the summary and the address of
+    the rejection report."""
+    from relais_cli.submit import run_submit
+
+    raise typer.Exit(run_submit(console, path=file, campaign=campaign, token=token, url=url, charset=charset,
+                                separator=separator, idempotency_key=idempotency_key, wait=wait))
 
 
 @app.command()

@@ -45,3 +45,30 @@ async def open_cases(*, conn: asyncpg.Connection, campaign_id: uuid.UUID, partne
             column.append(value)
     rows = await conn.fetch(_INSERT, campaign_id, partner_id, submission_id, opened_at, *columns)
     return {r["external_ref"] for r in rows}
+
+
+async def open_in_other_campaigns(*, conn: asyncpg.Connection, partner_id: str, campaign_id: uuid.UUID,
+                                  refs: Sequence[str]) -> dict[str, str]:
+    """Of `refs`, those open in another active or paused campaign of the partner, with that campaign's id."""
+    if not refs:
+        return {}
+    rows = await conn.fetch(
+        "SELECT DISTINCT ON (c.external_ref) c.external_ref, c.campaign_id FROM cases c "
+        "JOIN campaigns k ON k.campaign_id = c.campaign_id "
+        "WHERE c.partner_id = $1 AND c.external_ref = ANY($2::text[]) AND c.campaign_id <> $3 "
+        "  AND c.status = 'open' AND k.status IN ('active', 'paused')",
+        partner_id, list(refs), campaign_id,
+    )
+    return {r["external_ref"]: str(r["campaign_id"]) for r in rows}
+
+
+async def recall_case(*, conn: asyncpg.Connection, campaign_id: uuid.UUID, external_ref: str, reason: str | None,
+                      now: datetime) -> asyncpg.Record | None:
+    """Mark the case recalled (a second recall keeps the first's time and reason); None if there is no such case."""
+    return await conn.fetchrow(
+        "UPDATE cases SET status = 'recalled', recalled_at = coalesce(recalled_at, $3), "
+        " recall_reason = CASE WHEN recalled_at IS NULL THEN $4 ELSE recall_reason END "
+        "WHERE campaign_id = $1 AND external_ref = $2 "
+        "RETURNING case_id, partner_id, campaign_id, external_ref, status, recalled_at, recall_reason",
+        campaign_id, external_ref, now, reason,
+    )

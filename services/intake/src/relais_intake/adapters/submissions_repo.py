@@ -9,12 +9,13 @@ from datetime import datetime
 import asyncpg
 import orjson
 
+from relais_intake.domain.batch import CaseResult
 from relais_intake.domain.rejection_report import StoredRejection
 from relais_intake.domain.submission import Submission, SubmissionChannel, SubmissionStatus
-from relais_intake.domain.validation import RejectedCase
+from relais_intake.domain.validation import RejectedCase, ValidCase, storable
 
 _COLUMNS = ("submission_id, campaign_id, partner_id, channel, status, rows_read, accepted, rejected, duplicates, "
-            "created_at, finished_at")
+            "created_at, finished_at, filename, file_format, bytes_total, bytes_read, error")
 
 
 def _submission(row: asyncpg.Record) -> Submission:
@@ -57,10 +58,28 @@ async def store_rejections(*, conn: asyncpg.Connection, submission_id: uuid.UUID
     await conn.execute(
         "INSERT INTO rejections (submission_id, line, external_ref, raw, reasons) "
         "SELECT $1, line, ref, raw, reasons::jsonb "
-        "FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[]) AS r(line, ref, raw, reasons)",
-        submission_id, [r.line for r in rejected], [r.external_ref for r in rejected], [dict(r.raw) for r in rejected],
+        "FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[]) AS r(line, ref, raw, reasons) "
+        "ON CONFLICT DO NOTHING",
+        submission_id, [r.line for r in rejected], [r.external_ref for r in rejected],
+        [storable(dict(r.raw)) for r in rejected],
         # a list per row would read as a second array dimension: the reasons travel as JSON text
         [orjson.dumps([e.as_dict() for e in r.reasons]).decode() for r in rejected],
+    )
+
+
+async def store_duplicates(*, conn: asyncpg.Connection, submission_id: uuid.UUID, duplicates: Sequence[CaseResult],
+                           checked: Sequence[RejectedCase | ValidCase]) -> None:
+    """Keep every duplicate line with its reason, next to the rejected ones (kind `duplicate`)."""
+    if not duplicates:
+        return
+    await conn.execute(
+        "INSERT INTO rejections (submission_id, line, external_ref, raw, reasons, kind) "
+        "SELECT $1, line, ref, raw, reasons::jsonb, 'duplicate' "
+        "FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[]) AS r(line, ref, raw, reasons) "
+        "ON CONFLICT DO NOTHING",
+        submission_id, [d.line for d in duplicates], [d.external_ref for d in duplicates],
+        [storable(dict(checked[d.index].raw)) for d in duplicates],
+        [orjson.dumps([e.as_dict() for e in d.reasons]).decode() for d in duplicates],
     )
 
 

@@ -43,9 +43,11 @@ def cases_to_open(checked: Sequence[Checked]) -> list[ValidCase]:
     return chosen
 
 
-def batch_results(checked: Sequence[Checked], *, opened: set[str],
-                  case_ids: Mapping[str, uuid.UUID]) -> list[CaseResult]:
-    """One result per line: rejected, accepted (opened now) or duplicate (earlier line, or already existing)."""
+def batch_results(checked: Sequence[Checked], *, opened: set[str], case_ids: Mapping[str, uuid.UUID],
+                  open_elsewhere: Mapping[str, str] | None = None) -> list[CaseResult]:
+    """One result per line: rejected, accepted (opened now) or duplicate (earlier line, already in the campaign,
+    or open in another active campaign of the partner: `open_elsewhere` maps such refs to that campaign)."""
+    elsewhere = open_elsewhere or {}
     first_line: dict[str, int] = {}
     results: list[CaseResult] = []
     for index, case in enumerate(checked):
@@ -58,6 +60,9 @@ def batch_results(checked: Sequence[Checked], *, opened: set[str],
                                 f"external_ref {ref!r} was already given on line {first_line[ref]} of this batch")
         elif ref in opened:
             reason = None
+        elif ref in elsewhere:
+            reason = FieldError("external_ref", "open_in_other_campaign",
+                                f"a case with external_ref {ref!r} is already open in campaign {elsewhere[ref]}")
         else:
             reason = FieldError("external_ref", "already_in_campaign",
                                 f"a case with external_ref {ref!r} already exists in this campaign")

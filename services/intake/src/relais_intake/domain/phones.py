@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import phonenumbers
@@ -43,11 +44,32 @@ class Phone:
     department: str | None
 
 
+# The common mainland forms ("06 12 34 56 78", "+33 6...", "0033 6...", "06.12..."), read without libphonenumber
+# (a third of a row's validation time): mobiles 06 and 073-078. Landlines (with unassigned blocks), overseas blocks
+# and every other form take the full path; a property test checks that both paths agree.
+_MAINLAND = re.compile(r"^(?:0|\+33 ?(?:\(0\))?|0033 ?)([67])(?:[ .\-]?\d{2}){4}$")
+_DIGITS_ONLY = re.compile(r"\D")
+
+
+def _mainland_fast(text: str) -> Phone | None:
+    """The phone when it is a plain mainland number outside every overseas or unassigned block, else None."""
+    match = _MAINLAND.match(text)
+    if match is None:
+        return None
+    national = _DIGITS_ONLY.sub("", text[match.start(1):])
+    if national[:3] in _OVERSEAS_PREFIXES or national[:4] in _OVERSEAS_PREFIXES or national[:2] in ("70", "71",
+                                                                                                      "72", "79"):
+        return None
+    return Phone(e164=f"+33{national}", kind="mobile", department=None)
+
+
 def parse_phone(value: object, *, region: str = DEFAULT_REGION) -> Phone:
     """Parse national ("06 12 34 56 78", "0692 ...") or international ("+33", "0033") forms; FieldProblem if invalid."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise FieldProblem("invalid_phone", "the phone number must be text such as 06 12 34 56 78")
     text = str(value).strip()
+    if region == DEFAULT_REGION and (fast := _mainland_fast(text)) is not None:
+        return fast
     if not text or len(text) > _MAX_INPUT_LENGTH:
         raise FieldProblem("invalid_phone", "the phone number is empty or too long")
     try:
@@ -66,6 +88,9 @@ def parse_phone(value: object, *, region: str = DEFAULT_REGION) -> Phone:
 
 def _overseas_reading(number: phonenumbers.PhoneNumber) -> phonenumbers.PhoneNumber:
     """Re-read a +33 number whose national part starts with an overseas prefix under its own country code."""
+    if number.country_code == 269 and len(national := phonenumbers.national_significant_number(number)) == 9 \
+            and national[:3] in ("269", "639"):
+        return phonenumbers.parse(f"+262{national}", "YT")  # Mayotte's pre-2007 code, still in old files
     if number.country_code != 33:
         return number
     national = phonenumbers.national_significant_number(number)

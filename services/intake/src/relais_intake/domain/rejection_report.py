@@ -66,3 +66,18 @@ def _cell(value: object) -> str:
     else:
         text = json.dumps(value, ensure_ascii=False)
     return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+def render_file_rejections_csv(rejections: Sequence[StoredRejection], *, header: Sequence[str],
+                               separator: str) -> str:
+    """The refused rows of a file with the partner's own columns and separator, then `line` and `reasons`,
+    so that the partner can fix them and send them again."""
+    names = list(header)
+    names += sorted({k for r in rejections for k in r.raw} - set(names))
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=separator, lineterminator="\r\n")
+    writer.writerow([*names, "line", "reasons"])
+    for rejection in rejections:
+        reasons = " | ".join(f"{r['field']}: {r['reason']}" for r in rejection.reasons)
+        writer.writerow([*(_cell(rejection.raw.get(n)) for n in names), rejection.line, _cell(reasons)])
+    return out.getvalue()

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class SubmissionChannel(StrEnum):
@@ -37,3 +38,17 @@ class Submission:
     duplicates: int
     created_at: datetime
     finished_at: datetime | None
+    filename: str | None = None
+    file_format: dict[str, Any] | None = None
+    bytes_total: int = 0
+    bytes_read: int = 0
+    error: str | None = None
+
+    @property
+    def progress(self) -> float:
+        """How far processing got, from 0 to 1 (bytes of the file read; a JSON batch is taken at once)."""
+        if self.status == SubmissionStatus.DONE:
+            return 1.0
+        if not self.bytes_total:
+            return 0.0
+        return round(min(self.bytes_read / self.bytes_total, 0.999), 3)

@@ -40,6 +40,7 @@ class ValidCase:
     debt_since: date | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[FieldError, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)  # as sent, for reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,7 @@ def validate_case(raw: object, *, line: int, today: date) -> ValidCase | Rejecte
         line=line, external_ref=ref, first_name=first, last_name=last, phone=phone, address=address,
         postcode=postcode, department=department, time_zone=time_zone_for_department(department),
         amount_due_cents=cents, debt_since=debt_since, extra=storable(extra or {}), warnings=tuple(found.warnings),
+        raw=raw,
     )
 
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from relais_intake.domain.campaign import Lifecycle, NewCampaign
+from relais_intake.entrypoints.people_api import router as people_router
 from relais_intake.entrypoints.schemas import (
     CampaignDetailOut,
     CampaignIn,
@@ -20,6 +21,7 @@ from relais_intake.entrypoints.schemas import (
     SubmissionOut,
     SubmissionResultOut,
 )
+from relais_intake.entrypoints.uploads_api import router as uploads_router
 from relais_intake.service_layer import campaigns, submissions
 from relais_platform.auth import Principal, Role
 from relais_platform.errors import Unprocessable
@@ -152,9 +154,14 @@ async def get_submission(submission_id: uuid.UUID, principal: CurrentPrincipal, 
 @router.get("/submissions/{submission_id}/rejections.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}})
 async def get_rejections_csv(submission_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool) -> Response:
-    """The rejected lines of a submission as a `;`-separated UTF-8 CSV, with a `reasons` column."""
+    """The rejected and duplicate lines of a submission with a `reasons` column: for a file, its own columns in its
+    own separator and charset; for a JSON batch, a `;`-separated UTF-8 CSV."""
     allow(principal, *CAMPAIGN_WRITERS)
     async with pool.acquire() as conn:
-        text = await submissions.rejections_csv(conn=conn, principal=principal, submission_id=submission_id)
-    return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8",
+        report = await submissions.rejections_csv(conn=conn, principal=principal, submission_id=submission_id)
+    return Response(report.content, media_type=f"text/csv; charset={report.charset}",
                     headers={"Content-Disposition": f'attachment; filename="rejections-{submission_id}.csv"'})
+
+
+router.include_router(uploads_router)
+router.include_router(people_router)

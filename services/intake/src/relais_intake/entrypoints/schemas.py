@@ -150,11 +150,25 @@ class SubmissionOut(BaseModel):
     duplicates: int
     created_at: datetime
     finished_at: datetime | None
+    progress: float = Field(description="0 to 1: how much of the file has been processed")
+    filename: str | None = None
+    bytes_total: int = 0
+    charset: str | None = None
+    separator: str | None = None
+    error: str | None = Field(default=None, description="why the file as a whole was refused (status failed)")
+    rejections_url: str
 
     @classmethod
     def of(cls, submission: Submission) -> SubmissionOut:
         """From the domain submission."""
-        return cls.model_validate(submission, from_attributes=True)
+        fmt = submission.file_format or {}
+        return cls.model_validate({
+            **{name: getattr(submission, name) for name in (
+                "submission_id", "campaign_id", "partner_id", "channel", "status", "rows_read", "accepted",
+                "rejected", "duplicates", "created_at", "finished_at", "progress", "filename", "bytes_total",
+                "error")},
+            "charset": fmt.get("charset"), "separator": fmt.get("separator"),
+            "rejections_url": f"/v1/submissions/{submission.submission_id}/rejections.csv"})
 
 
 class SubmissionResultOut(SubmissionOut):

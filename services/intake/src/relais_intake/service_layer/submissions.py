@@ -11,19 +11,18 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from relais_intake.adapters import cases_repo, submissions_repo
-from relais_intake.domain.batch import CaseResult, batch_results, cases_to_open
-from relais_intake.domain.campaign import Campaign, ensure_takes_cases
-from relais_intake.domain.rejection_report import render_rejections_csv
+from relais_intake.adapters import submissions_repo
+from relais_intake.domain.batch import CaseResult
+from relais_intake.domain.campaign import ensure_takes_cases
+from relais_intake.domain.file_format import http_charset
+from relais_intake.domain.rejection_report import render_file_rejections_csv, render_rejections_csv
 from relais_intake.domain.submission import Submission, SubmissionChannel
-from relais_intake.domain.validation import RejectedCase, ValidCase, validate_case
+from relais_intake.domain.validation import validate_case
 from relais_intake.service_layer.access import ensure_visible
 from relais_intake.service_layer.campaigns import visible_campaign
-from relais_intake.service_layer.opened_events import case_opened
-from relais_platform import outbox
+from relais_intake.service_layer.case_intake import take_cases
 from relais_platform.auth import Principal
 from relais_platform.errors import NotFound
-from relais_platform.ids import case_id_for
 
 # Dates the partner writes (debt_since) and campaign end dates are French calendar dates.
 BUSINESS_ZONE = ZoneInfo("Europe/Paris")
@@ -58,34 +57,13 @@ async def submit_cases(*, conn: asyncpg.Connection, principal: Principal, comman
     await submissions_repo.start_submission(conn=conn, submission_id=submission_id, campaign_id=campaign.campaign_id,
                                             partner_id=campaign.partner_id, channel=command.channel,
                                             rows_read=len(checked), now=now)
-    opened, case_ids = await _open_new_cases(conn=conn, campaign=campaign, submission_id=submission_id,
-                                             checked=checked, now=now)
-    rejected = [c for c in checked if isinstance(c, RejectedCase)]
-    await submissions_repo.store_rejections(conn=conn, submission_id=submission_id, rejected=rejected)
-    results = batch_results(checked, opened=opened, case_ids=case_ids)
+    taken = await take_cases(conn=conn, campaign=campaign, submission_id=submission_id, channel=str(command.channel),
+                             checked=checked, now=now)
     submission = await submissions_repo.finish_submission(
-        conn=conn, submission_id=submission_id, accepted=len(opened), rejected=len(rejected),
-        duplicates=len(checked) - len(opened) - len(rejected),
+        conn=conn, submission_id=submission_id, accepted=taken.accepted, rejected=taken.rejected,
+        duplicates=taken.duplicates,
     )
-    return SubmissionReport(submission=submission, results=results)
-
-
-async def _open_new_cases(*, conn: asyncpg.Connection, campaign: Campaign, submission_id: uuid.UUID,
-                          checked: Sequence[ValidCase | RejectedCase],
-                          now: datetime) -> tuple[set[str], dict[str, uuid.UUID]]:
-    """Insert the valid cases not yet in the campaign and enqueue one CaseOpened per case actually opened."""
-    candidates = cases_to_open(checked)
-    case_ids = {c.external_ref: _case_id(campaign, c.external_ref) for c in candidates}
-    opened = await cases_repo.open_cases(conn=conn, campaign_id=campaign.campaign_id, partner_id=campaign.partner_id,
-                                         submission_id=submission_id, cases=candidates, case_ids=case_ids,
-                                         opened_at=now)
-    await outbox.enqueue(conn, [case_opened(c, campaign=campaign, case_id=case_ids[c.external_ref], opened_at=now)
-                                for c in candidates if c.external_ref in opened])
-    return opened, case_ids
-
-
-def _case_id(campaign: Campaign, external_ref: str) -> uuid.UUID:
-    return case_id_for(partner_id=campaign.partner_id, campaign_id=campaign.campaign_id, external_ref=external_ref)
+    return SubmissionReport(submission=submission, results=taken.results)
 
 
 async def visible_submission(*, conn: asyncpg.Connection, principal: Principal,
@@ -98,8 +76,23 @@ async def visible_submission(*, conn: asyncpg.Connection, principal: Principal,
     return submission
 
 
-async def rejections_csv(*, conn: asyncpg.Connection, principal: Principal, submission_id: uuid.UUID) -> str:
-    """The rejected lines of a submission as a `;`-separated CSV."""
-    await visible_submission(conn=conn, principal=principal, submission_id=submission_id)
+@dataclass(frozen=True, slots=True)
+class RejectionsReport:
+    """The rejections CSV, encoded, and the charset it is in."""
+
+    content: bytes
+    charset: str
+
+
+async def rejections_csv(*, conn: asyncpg.Connection, principal: Principal,
+                         submission_id: uuid.UUID) -> RejectionsReport:
+    """The refused lines of a submission: a file's in its own columns, separator and charset (so the partner can
+    fix them and send them again); a JSON batch's as a `;`-separated UTF-8 CSV."""
+    submission = await visible_submission(conn=conn, principal=principal, submission_id=submission_id)
     rejections = await submissions_repo.rejections_of(conn=conn, submission_id=submission_id)
-    return render_rejections_csv(rejections)
+    fmt = submission.file_format or {}
+    if "header" not in fmt:
+        return RejectionsReport(render_rejections_csv(rejections).encode("utf-8"), "utf-8")
+    text = render_file_rejections_csv(rejections, header=fmt["header"], separator=fmt.get("separator") or ";")
+    charset = fmt.get("charset") or "utf-8"
+    return RejectionsReport(text.encode(charset, errors="replace"), http_charset(charset))

@@ -1,0 +1,186 @@
+"""Intake end to end: a generated 1,000,000-row French CSV (~2% bad rows) streamed to the upload endpoint of an
+isolated intake (API + worker), timed until every accepted case is on the namespaced relais.cases.opened.v1;
+peak RSS of the intake processes; and, in the same run, the raw baseline: aiokafka producing as many
+pre-serialised records of the same size.
+
+`RELAIS_BENCH_INTAKE_ROWS` changes the number of rows (default 1,000,000).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from bench.stack import BenchStack, peak_rss_mib
+from relais_platform.auth import mint_token
+from relais_platform.config import DEFAULT_JWT_SECRET
+from relais_platform.contracts import Topics
+from relais_platform.kafka import ensure_topics, make_producer, namespaced
+
+ROWS = int(os.environ.get("RELAIS_BENCH_INTAKE_ROWS", "1000000"))
+BAD_SHARE = 0.02
+HEADER = "Référence client;Nom;Prénom;Téléphone;Adresse;Code postal;Ville;Montant dû;Date impayé;Agence\r\n"
+FIRST = ("Léa", "Amadou", "Chloé", "Noé", "Zoë", "Jean-Pierre", "Anaïs", "Thị", "Mehdi", "Hélène", "Loïc", "Maëlle")
+LAST = ("Dupont-Moreau", "N'Diaye", "Le Goff", "de La Fontaine", "Martin", "Nguyễn", "Bernard", "Lefèvre",
+        "Da Silva", "Müller", "O'Connor", "Benali")
+PLACES = (("69003", "Lyon"), ("75011", "Paris"), ("13001", "Marseille"), ("20000", "Ajaccio"), ("20200", "Bastia"),
+          ("97400", "Saint-Denis"), ("97200", "Fort-de-France"), ("59000", "Lille"), ("33000", "Bordeaux"),
+          ("01000", "Bourg-en-Bresse"))
+STREETS = ("rue des Lilas", "avenue Jean Jaurès", "place de l'Église", "chemin du Moulin", "boulevard Victor Hugo")
+
+
+def _row(i: int, rng: random.Random) -> str:
+    postcode, city = rng.choice(PLACES)
+    phone = f"06 {rng.randrange(10, 99)} {rng.randrange(10, 99)} {rng.randrange(10, 99)} {rng.randrange(10, 99)}"
+    euros = rng.randrange(1, 5000)
+    amount = f"{euros // 1000} {euros % 1000:03d},{rng.randrange(100):02d} €" if euros >= 1000 else f"{euros},50"
+    since = (date(2024, 1, 1) + timedelta(days=rng.randrange(500))).strftime("%d/%m/%Y")
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    if rng.random() < BAD_SHARE:  # the usual faults: a negative amount, no name, an impossible phone + no address
+        fault = rng.randrange(3)
+        amount = "-12,50" if fault == 0 else amount
+        last = "" if fault == 1 else last
+        phone, postcode, city = ("06 12", "", "") if fault == 2 else (phone, postcode, city)
+    street = f"{rng.randrange(1, 200)} {rng.choice(STREETS)}" if city else ""
+    return f"P{i:08d};{last};{first};{phone};{street};{postcode};{city};{amount};{since};Agence {i % 37}\r\n"
+
+
+async def _csv(rows: int, sent: list[int]) -> AsyncIterator[bytes]:
+    """The file, generated as it is uploaded (never held whole): ~1 MiB pieces."""
+    rng = random.Random(42)
+    yield "\ufeff".encode() + HEADER.encode()  # UTF-8 with a BOM, as Excel saves it
+    batch: list[str] = []
+    for i in range(rows):
+        batch.append(_row(i, rng))
+        if len(batch) == 8000:
+            data = "".join(batch).encode()
+            sent[0] += len(data)
+            yield data
+            batch.clear()
+            await asyncio.sleep(0)
+    if batch:
+        yield "".join(batch).encode()
+
+
+async def _count_opened(consumer: AIOKafkaConsumer, target: asyncio.Future[int], counted: list[int]) -> None:
+    """Count records on the opened topic until the number of accepted cases (known once the file is done)."""
+    while not (target.done() and counted[0] >= target.result()):
+        batches = await consumer.getmany(timeout_ms=500, max_records=10000)
+        counted[0] += sum(len(records) for records in batches.values())
+
+
+def _rss_now(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def _consumer(bootstrap: str, topic: str) -> AIOKafkaConsumer:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_bytes=64 << 20)
+    await consumer.start()
+    probe = make_producer(bootstrap)
+    await probe.start()
+    partitions = [TopicPartition(topic, p) for p in sorted(await probe.partitions_for(topic))]
+    await probe.stop()
+    consumer.assign(partitions)
+    await consumer.seek_to_beginning(*partitions)
+    return consumer
+
+
+async def _intake_run(stack: BenchStack, bootstrap: str) -> tuple[list[str], int, float]:
+    """Upload, wait for the last opened case on Kafka; returns (lines, accepted, event size)."""
+    admin = {"Authorization": f"Bearer {mint_token(secret=DEFAULT_JWT_SECRET, role='admin', sub='bench')}"}
+    today = date.today()
+    async with httpx.AsyncClient(base_url=stack.url("intake"), timeout=600, headers=admin) as client:
+        campaign = (await client.post("/v1/campaigns", json={
+            "partner_id": "bench-energie", "name": "Bench", "legal_basis": "Art. 6(1)(f) RGPD",
+            "starts_on": today.isoformat(), "ends_on": (today + timedelta(days=90)).isoformat()})).json()
+        consumer = await _consumer(bootstrap, namespaced(Topics.CASES_OPENED, stack.namespace))
+        target: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        counted, sent = [0], [0]
+        counter = asyncio.create_task(_count_opened(consumer, target, counted))
+        pids = {n: p.pid for n, p in stack.processes.items()}
+        samples: list[tuple[float, float]] = []
+        started = time.perf_counter()
+        response = await client.post(f"/v1/campaigns/{campaign['campaign_id']}/cases/upload",
+                                     content=_csv(ROWS, sent), headers={"Content-Type": "text/csv"})
+        uploaded = time.perf_counter() - started
+        submission_url = response.headers["Location"]
+        while (sub := (await client.get(submission_url)).json())["status"] not in ("done", "failed"):
+            samples.append((sub["progress"], _rss_now(pids["intake-worker"])))
+            await asyncio.sleep(1)
+        validated = time.perf_counter() - started
+        target.set_result(sub["accepted"])
+        await counter
+        elapsed = time.perf_counter() - started
+        event_size = await _mean_event_size(consumer)
+        await consumer.stop()
+    rss = {name: peak_rss_mib(pid) for name, pid in pids.items()}
+    early = [r for p, r in samples if p < 0.25]
+    late = [r for p, r in samples if p > 0.75]
+    lines = [
+        f"rows: {ROWS:,} ({sub['accepted']:,} accepted, {sub['rejected']:,} rejected, {sub['duplicates']:,} duplicates,"
+        f" status {sub['status']})",
+        f"upload streamed in {uploaded:.1f} s; validated and stored at {validated:.1f} s; "
+        f"last CaseOpened on Kafka at {elapsed:.1f} s",
+        f"intake end to end: {ROWS / elapsed:,.0f} rows/s",
+        f"peak RSS: api {rss['intake-api']:.0f} MiB, worker {rss['intake-worker']:.0f} MiB",
+        f"worker RSS while the first quarter was processed: {max(early, default=float('nan')):.0f} MiB, "
+        f"last quarter: {max(late, default=float('nan')):.0f} MiB (flat = memory does not grow with the file)",
+    ]
+    return lines, ROWS / elapsed, event_size
+
+
+async def _mean_event_size(consumer: AIOKafkaConsumer) -> float:
+    for tp in consumer.assignment():
+        consumer.seek(tp, 0)
+    batches = await consumer.getmany(timeout_ms=2000, max_records=1000)
+    sizes = [len(r.value) for records in batches.values() for r in records]
+    return sum(sizes) / len(sizes)
+
+
+async def _raw_baseline(bootstrap: str, namespace: str, count: int, size: int) -> float:
+    """aiokafka alone: `count` pre-serialised records of `size` bytes, same producer settings; records/s."""
+    topic = namespaced("relais.bench.raw-baseline.v1", namespace)
+    await ensure_topics(bootstrap, [topic])
+    producer = make_producer(bootstrap)
+    await producer.start()
+    payloads = [os.urandom(size // 2).hex().encode()[:size] for _ in range(64)]
+    keys = [str(i).encode() for i in range(64)]
+    try:
+        started = time.perf_counter()
+        pending = []
+        for i in range(count):
+            pending.append(await producer.send(topic, payloads[i % 64], key=keys[i % 64]))
+            if len(pending) >= 20000:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+        return count / (time.perf_counter() - started)
+    finally:
+        await producer.stop()
+
+
+async def run() -> list[str]:
+    """The intake benchmark and its raw baseline, with the ratio."""
+    stack = BenchStack(services=("intake",))
+    bootstrap = os.environ.get("RELAIS_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    await stack.start()
+    try:
+        lines, rate, event_size = await _intake_run(stack, bootstrap)
+    finally:
+        stack.stop()
+    baseline = await _raw_baseline(bootstrap, stack.namespace, ROWS, int(event_size))
+    lines.append(f"raw baseline: aiokafka producing {ROWS:,} pre-serialised records of {event_size:.0f} B: "
+                 f"{baseline:,.0f} records/s")
+    lines.append(f"intake / raw produce: {rate / baseline:.0%} (goal >= 35%)")
+    return lines
