@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import faust
 from fastapi import FastAPI
 
 from relais_campaigns import SCHEMA, SOURCE
+from relais_campaigns.adapters.clock import Clock, SystemClock
 from relais_campaigns.config import Settings
 from relais_campaigns.entrypoints.api import router
 from relais_campaigns.entrypoints.stream import register
@@ -19,10 +21,13 @@ DESCRIPTION = "Relais campaigns service. All amounts are integer euro cents."
 __all__ = ["MIGRATIONS", "SCHEMA", "SOURCE", "create_api", "create_worker"]
 
 
-def create_api(settings: Settings, *, resources: Resources | None = None) -> FastAPI:
-    """The FastAPI app of the campaigns service."""
-    return build_api(title="relais-campaigns", description=DESCRIPTION, settings=settings,
-                     resources=resources or Resources(settings, schema=SCHEMA), router=router)
+def create_api(settings: Settings, *, resources: Resources | None = None, clock: Clock | None = None) -> FastAPI:
+    """The FastAPI app of the campaigns service; `clock` (default: the system clock, shifted by
+    RELAIS_CLOCK_OFFSET_SECONDS outside production) is the time every rule is checked against."""
+    app = build_api(title="relais-campaigns", description=DESCRIPTION, settings=settings,
+                    resources=resources or Resources(settings, schema=SCHEMA), router=router)
+    app.state.clock = clock or SystemClock(timedelta(seconds=settings.clock_offset_seconds))
+    return app
 
 
 def create_worker(settings: Settings, *, resources: Resources | None = None) -> faust.App:

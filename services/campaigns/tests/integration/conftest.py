@@ -6,15 +6,18 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
 import pytest
 
+from relais_campaigns.adapters.clock import ManualClock
 from relais_campaigns.bootstrap import MIGRATIONS, SCHEMA, create_api
 from relais_campaigns.config import Settings
+from relais_campaigns.domain.calendar import is_public_holiday
 from relais_campaigns.entrypoints.stream import cases_opened_handler, outcomes_resolved_handler
 from relais_platform.contracts import (
     Address,
@@ -33,18 +36,35 @@ from relais_platform.runtime import Resources
 from relais_platform.testing import auth_header, fresh_schema, truncate_all
 
 ADMIN = {"role": "admin"}
+PARIS = ZoneInfo("Europe/Paris")
 _refs = itertools.count(1)
+
+
+def working_day_at(after: date, hour: int, *, department: str = "75", days_needed: int = 2) -> datetime:
+    """`hour`:00 Paris time on the first day after `after` that starts `days_needed` working days in a row."""
+    day = after + timedelta(days=1)
+    while not all((d := day + timedelta(days=i)).weekday() < 5 and not is_public_holiday(d, department)
+                  for i in range(days_needed)):
+        day += timedelta(days=1)
+    return datetime.combine(day, time(hour), tzinfo=PARIS).astimezone(UTC)
 
 
 class CampaignsKit:
     """Builds events, feeds the handlers, drives the API and reads the outcome, for one test."""
 
-    def __init__(self, *, client: httpx.AsyncClient, resources: Resources, pool: asyncpg.Pool) -> None:
+    def __init__(self, *, client: httpx.AsyncClient, resources: Resources, pool: asyncpg.Pool,
+                 clock: ManualClock) -> None:
         self.client = client
+        self.clock = clock
         self.resources = resources
         self.pool = pool
         self.partner_id = "edf"
         self.campaign_id = uuid.uuid4()
+
+    @property
+    def now(self) -> datetime:
+        """What the service clock reads."""
+        return self.clock.now()
 
     @staticmethod
     def auth(role: str, **scope: str) -> dict[str, str]:
@@ -146,18 +166,26 @@ async def campaigns_resources(campaigns_settings: Settings) -> AsyncIterator[Res
 
 
 @pytest.fixture(scope="session")
-async def campaigns_client(campaigns_settings: Settings,
-                           campaigns_resources: Resources) -> AsyncIterator[httpx.AsyncClient]:
-    """The campaigns API in-process."""
-    app = create_api(campaigns_settings, resources=campaigns_resources)
+def campaigns_clock() -> ManualClock:
+    """The clock of the in-process API; each test starts on a working afternoon (16:00 Paris)."""
+    return ManualClock(working_day_at(datetime.now(UTC).date(), 16))
+
+
+@pytest.fixture(scope="session")
+async def campaigns_client(campaigns_settings: Settings, campaigns_resources: Resources,
+                           campaigns_clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
+    """The campaigns API in-process, on the test clock."""
+    app = create_api(campaigns_settings, resources=campaigns_resources, clock=campaigns_clock)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         yield client
     await app.state.resources.close()
 
 
 @pytest.fixture
-async def campaigns_kit(campaigns_client: httpx.AsyncClient, campaigns_resources: Resources) -> CampaignsKit:
-    """An empty schema and the helpers to fill it."""
+async def campaigns_kit(campaigns_client: httpx.AsyncClient, campaigns_resources: Resources,
+                        campaigns_clock: ManualClock) -> CampaignsKit:
+    """An empty schema, the clock on a working afternoon, and the helpers to fill it."""
     pool = await campaigns_resources.pool()
     await truncate_all(pool, SCHEMA)
-    return CampaignsKit(client=campaigns_client, resources=campaigns_resources, pool=pool)
+    campaigns_clock.set_now(working_day_at(datetime.now(UTC).date(), 16))
+    return CampaignsKit(client=campaigns_client, resources=campaigns_resources, pool=pool, clock=campaigns_clock)

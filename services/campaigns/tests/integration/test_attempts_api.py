@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -40,7 +40,7 @@ async def test_the_holding_agent_records_an_attempt_and_it_is_published_without_
     assert (body["agent_id"], body["site_id"], body["channel"], body["result"], body["recorded_by"]) == (
         "ana", "paris", "phone", "voicemail", "u-ana")
     attempted_at = datetime.fromisoformat(body["attempted_at"])
-    assert abs(attempted_at - datetime.now(UTC)) < timedelta(seconds=10)
+    assert attempted_at == kit.now  # the service clock
     [event] = await kit.attempts_published()
     assert event.data.attempt_id == uuid.UUID(body["attempt_id"])
     assert (event.data.case_id, event.data.result, event.data.channel) == (kit.call_id, AttemptResult.VOICEMAIL,
@@ -52,8 +52,9 @@ async def test_the_holding_agent_records_an_attempt_and_it_is_published_without_
 
 async def test_who_may_record(held) -> None:
     kit, ok = held, {"result": "no_answer"}
-    for role, scope in [("supervisor", {"site_id": "paris"}), ("admin", {})]:
-        r = await kit.client.post(url(kit.call_id), headers=kit.auth(role, **scope), json=ok)
+    for role, scope, hours_ago in [("supervisor", {"site_id": "paris"}, 5), ("admin", {}, 0)]:
+        at = (kit.now - timedelta(hours=hours_ago)).isoformat()  # 4 hours apart at least: the minimum gap
+        r = await kit.client.post(url(kit.call_id), headers=kit.auth(role, **scope), json=ok | {"attempted_at": at})
         assert r.status_code == 201 and r.json()["agent_id"] == "ana"  # on ana's behalf
     for role, scope in [("agent", {"agent_id": "bob"}), ("supervisor", {"site_id": "lyon"})]:
         assert (await kit.client.post(url(kit.call_id), headers=kit.auth(role, **scope), json=ok)).status_code == 404
@@ -88,21 +89,20 @@ async def test_bad_bodies_name_the_field(held, body, field) -> None:
     assert r.status_code == 422 and field in [e["field"] for e in r.json()["errors"]]
 
 
-def _iso(delta: timedelta) -> str:
-    return (datetime.now(UTC) + delta).isoformat()
+H = timedelta(hours=1)
 
 
 @pytest.mark.parametrize("body, field", [
-    ({"result": "reached", "attempted_at": _iso(timedelta(minutes=10))}, "attempted_at"),
-    ({"result": "reached", "attempted_at": _iso(-timedelta(days=8))}, "attempted_at"),
+    ({"result": "reached", "attempted_at": 10 * H / 60}, "attempted_at"),
+    ({"result": "reached", "attempted_at": -8 * 24 * H}, "attempted_at"),
     ({"result": "callback_requested"}, "callback_at"),
-    ({"result": "callback_requested", "attempted_at": _iso(-timedelta(hours=1)),
-      "callback_at": _iso(-timedelta(hours=2))}, "callback_at"),
-    ({"result": "reached", "callback_at": _iso(timedelta(days=1))}, "callback_at"),
+    ({"result": "callback_requested", "attempted_at": -H, "callback_at": -2 * H}, "callback_at"),
+    ({"result": "reached", "callback_at": 24 * H}, "callback_at"),
     ({"result": "busy", "channel": "door_to_door"}, "result"),  # a door is never busy
     ({"result": "not_home"}, "result"),  # nobody is "not home" on the phone
 ])
 async def test_impossible_attempts_name_the_field(held, body, field) -> None:
+    body = {k: (held.now + v).isoformat() if isinstance(v, timedelta) else v for k, v in body.items()}
     r = await held.client.post(url(held.call_id), headers=held.auth("agent", agent_id="ana"), json=body)
     assert r.status_code == 422 and r.json()["field"] == field
     assert await held.pool.fetchval("SELECT count(*) FROM attempts") == 0
@@ -122,7 +122,7 @@ async def test_a_visit_needs_an_address(campaigns_kit) -> None:
 async def test_an_idempotency_key_replays_the_first_response(held) -> None:
     kit = held
     ana = kit.auth("agent", agent_id="ana") | {"Idempotency-Key": "tablet-42-0001"}
-    body = {"result": "callback_requested", "callback_at": _iso(timedelta(hours=20))}
+    body = {"result": "callback_requested", "callback_at": (kit.now + timedelta(hours=20)).isoformat()}
     first = await kit.client.post(url(kit.call_id), headers=ana, json=body)
     again = await kit.client.post(url(kit.call_id), headers=ana, json=body)
     assert first.status_code == again.status_code == 201

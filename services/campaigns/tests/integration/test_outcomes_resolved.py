@@ -49,7 +49,9 @@ async def test_a_waiting_case_resolved_leaves_the_queue(campaigns_kit) -> None:
     kit = campaigns_kit
     held, queued = await _one_agent_two_cases(kit)
     await kit.feed_resolved([kit.resolved(queued.data.case_id, outcome=OutcomeType.RECALLED)])
-    assert (await kit.case(queued.data.case_id))["status"] == "resolved"
+    assert (await kit.case(queued.data.case_id))["status"] == "withdrawn"  # recalled: never contacted again
+    [withdrawn] = [e for e in await kit.assignments() if e.status is AssignmentStatus.WITHDRAWN]
+    assert (withdrawn.case_id, withdrawn.reason) == (queued.data.case_id, "recalled by the partner")
     await kit.feed_resolved([kit.resolved(held.data.case_id)])
     assert await kit.loads() == {}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -130,8 +131,10 @@ async def test_the_board_counts_work_per_agent_and_in_total(team) -> None:
     kit = team
     ana = kit.auth("agent", agent_id="ana")
     first, second = kit.by_agent["ana"]
-    for case_id, result in [(first, "no_answer"), (first, "reached"), (second, "busy")]:
-        r = await kit.client.post(f"/v1/cases/{case_id}/attempts", headers=ana, json={"result": result})
+    for case_id, result, hours_ago in [(first, "no_answer", 5), (first, "reached", 0), (second, "busy", 0)]:
+        at = (kit.now - timedelta(hours=hours_ago)).isoformat()
+        r = await kit.client.post(f"/v1/cases/{case_id}/attempts", headers=ana,
+                                  json={"result": result, "attempted_at": at})
         assert r.status_code == 201
     await kit.feed_resolved([kit.resolved(first)])
     await kit.feed_opened([kit.opened(postcode="31000")])

@@ -17,9 +17,24 @@ async def test_admin_creates_then_replaces_a_site(campaigns_kit) -> None:
     assert r.status_code == 201
     assert r.json() | {"created_at": None, "updated_at": None} == {
         "site_id": "paris-11", "name": "PIMMS Paris 11", "postcode_prefixes": ["75011", "75012"],
-        "time_zone": "Europe/Paris", "created_at": None, "updated_at": None}
+        "time_zone": "Europe/Paris", "opening_days": ["mon", "tue", "wed", "thu", "fri"],
+        "holiday_department": "75", "created_at": None, "updated_at": None}
     r = await c.put("/v1/sites/paris-11", headers=admin, json=BODY | {"postcode_prefixes": ["2B", "75", "75"]})
     assert r.status_code == 200 and r.json()["postcode_prefixes"] == ["2B", "75"]
+    assert r.json()["holiday_department"] == "2B"  # the first department its prefixes name
+
+
+async def test_opening_days_and_the_holiday_calendar(campaigns_kit) -> None:
+    c, admin = campaigns_kit.client, campaigns_kit.auth("admin")
+    r = await c.put("/v1/sites/metz", headers=admin, json=BODY | {"postcode_prefixes": ["57"]})
+    assert r.json()["holiday_department"] == "57"  # Alsace-Moselle keeps Good Friday and St Stephen's Day
+    r = await c.put("/v1/sites/metz", headers=admin, json=BODY | {
+        "postcode_prefixes": ["57"], "opening_days": ["tue", "sat"], "holiday_department": "67"})
+    assert (r.json()["opening_days"], r.json()["holiday_department"]) == (["tue", "sat"], "67")
+    for bad, field in [({"opening_days": ["someday"]}, "opening_days.0"), ({"opening_days": []}, "opening_days"),
+                       ({"holiday_department": "99x"}, "holiday_department")]:
+        r = await c.put("/v1/sites/metz", headers=admin, json=BODY | bad)
+        assert r.status_code == 422 and field in [e["field"] for e in r.json()["errors"]]
 
 
 async def test_a_supervisor_manages_only_their_own_site(campaigns_kit) -> None:

@@ -38,7 +38,7 @@ def names(kit, entries) -> list[str]:
 
 
 async def _callback(kit, name: str, at: datetime) -> None:
-    attempted_at = min(at, datetime.now(UTC)) - timedelta(hours=1)
+    attempted_at = min(at, kit.now) - timedelta(hours=1)
     r = await kit.client.post(f"/v1/cases/{kit.cases[name].data.case_id}/attempts",
                               headers=kit.auth("agent", agent_id="ana"),
                               json={"result": "callback_requested", "callback_at": at.isoformat(),
@@ -48,8 +48,8 @@ async def _callback(kit, name: str, at: datetime) -> None:
 
 async def test_the_day_lists_callbacks_due_first_then_priority_amount_and_age(desk) -> None:
     kit = desk
-    today = datetime.now(PARIS).date()
-    overdue = datetime.now(UTC) - timedelta(minutes=30)
+    today = kit.now.astimezone(PARIS).date()
+    overdue = kit.now - timedelta(minutes=30)
     day_after = datetime.combine(today + timedelta(days=2), datetime.min.time(), PARIS) + timedelta(hours=11)
     await _callback(kit, "callback", overdue)
     await _callback(kit, "callback_later", day_after)
@@ -72,9 +72,11 @@ async def test_the_day_lists_callbacks_due_first_then_priority_amount_and_age(de
 
 async def test_a_new_attempt_without_callback_clears_the_callback(desk) -> None:
     kit = desk
-    await _callback(kit, "callback", datetime.now(UTC) - timedelta(minutes=5))
+    await _callback(kit, "callback", kit.now - timedelta(minutes=5))
+    kit.clock.advance(timedelta(days=1))  # the next working day: the minimum gap has passed
     r = await kit.client.post(f"/v1/cases/{kit.cases['callback'].data.case_id}/attempts",
-                              headers=kit.auth("agent", agent_id="ana"), json={"result": "no_answer"})
+                              headers=kit.auth("agent", agent_id="ana"),
+                              json={"result": "no_answer", "attempted_at": (kit.now - timedelta(hours=5)).isoformat()})
     assert r.status_code == 201
     body = (await kit.client.get("/v1/agents/ana/worklist", headers=kit.auth("admin"))).json()
     entry = next(e for e in body["calls"] if e["case_id"] == str(kit.cases["callback"].data.case_id))
@@ -106,5 +108,5 @@ async def test_unknown_agents_and_bad_dates(desk) -> None:
 
 async def test_an_agent_without_cases_has_an_empty_day(desk) -> None:
     r = await desk.client.get("/v1/agents/leo/worklist?date=2025-06-01", headers=desk.auth("agent", agent_id="leo"))
-    assert r.json() == {"agent_id": "leo", "date": "2025-06-01", "time_zone": "Europe/Paris", "calls": [],
-                             "visits": []}
+    assert r.json() == {"agent_id": "leo", "date": "2025-06-01", "time_zone": "Europe/Paris", "works": False,
+                        "calls": [], "visits": []}  # a Sunday

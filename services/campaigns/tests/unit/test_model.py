@@ -20,7 +20,7 @@ def test_channel_is_phone_when_there_is_a_number_unless_a_visit_is_preferred_and
 
 
 def test_closed_statuses() -> None:
-    assert {s for s in CaseStatus if s.is_closed} == {CaseStatus.RESOLVED, CaseStatus.WITHDRAWN}
+    assert {s for s in CaseStatus if s.is_closed} == {CaseStatus.RESOLVED, CaseStatus.WITHDRAWN, CaseStatus.EXHAUSTED}
 
 
 def test_a_patch_changes_only_what_it_names() -> None:

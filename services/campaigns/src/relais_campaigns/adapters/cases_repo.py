@@ -89,12 +89,14 @@ async def get_case(conn: asyncpg.Connection, *, case_id: uuid.UUID, lock: str | 
     clause = {None: "", "share": " FOR SHARE", "update": " FOR NO KEY UPDATE"}[lock]
     row = await conn.fetchrow(
         f"SELECT {HOLDING}, channel, campaign_priority, amount_due_cents, opened_at, "
-        "phone_e164 IS NOT NULL AS has_phone, address IS NOT NULL AS has_address "
+        "phone_e164 IS NOT NULL AS has_phone, address IS NOT NULL AS has_address, time_zone, department, "
+        "campaign_ends_on "
         f"FROM cases WHERE case_id = $1{clause}", case_id)
     if row is None:
         return None
     return CaseSnapshot(holding=holding_of(row), queued=queued_of(row), has_phone=row["has_phone"],
-                        has_address=row["has_address"])
+                        has_address=row["has_address"], time_zone=row["time_zone"], department=row["department"],
+                        campaign_ends_on=row["campaign_ends_on"])
 
 
 async def sites_holding(conn: asyncpg.Connection, *, case_ids: Sequence[uuid.UUID]) -> list[str]:
@@ -115,12 +117,15 @@ class Resolution:
 
 async def mark_resolved(conn: asyncpg.Connection, *, resolutions: Sequence[Resolution]) -> list[Holding]:
     """Close cases with their outcome (a later correction overwrites it); returns each case as it was
-    before, so the caller knows whose capacity was freed. Withdrawn cases stay withdrawn."""
+    before, so the caller knows whose capacity was freed. A `recalled` outcome withdraws the case (the
+    partner took it back: nobody may contact the person for it any more). Withdrawn cases stay withdrawn."""
     ordered = sorted(resolutions, key=lambda r: r.case_id)
     rows = await conn.fetch(
         f"WITH before AS (SELECT {HOLDING} FROM cases WHERE case_id = ANY($1::uuid[]) AND status <> 'withdrawn' "
         "ORDER BY case_id FOR NO KEY UPDATE), "
-        "changed AS (UPDATE cases c SET status = 'resolved', outcome = r.outcome, resolved_at = r.resolved_at "
+        "changed AS (UPDATE cases c "
+        "SET status = CASE WHEN r.outcome = 'recalled' THEN 'withdrawn' ELSE 'resolved' END, "
+        "outcome = r.outcome, resolved_at = r.resolved_at "
         "FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS r(case_id, outcome, resolved_at), before b "
         "WHERE c.case_id = r.case_id AND b.case_id = r.case_id RETURNING c.case_id) "
         f"SELECT {HOLDING} FROM before WHERE case_id IN (SELECT case_id FROM changed)",

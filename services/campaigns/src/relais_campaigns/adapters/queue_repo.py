@@ -16,10 +16,10 @@ _QUEUED = "case_id, site_id, channel, campaign_priority, amount_due_cents, opene
 
 
 async def agent_loads(conn: asyncpg.Connection, *, agent_ids: Sequence[str]) -> dict[str, int]:
-    """How many open cases each agent holds."""
-    rows = await conn.fetch("SELECT agent_id, count(*) AS n FROM cases WHERE status = 'assigned' "
-                            "AND agent_id = ANY($1::text[]) GROUP BY agent_id", list(agent_ids))
-    return {r["agent_id"]: r["n"] for r in rows}
+    """How many open cases each agent holds (kept by a trigger on cases, migration 0006)."""
+    rows = await conn.fetch("SELECT agent_id, open_cases FROM agents WHERE agent_id = ANY($1::text[])",
+                            list(agent_ids))
+    return {r["agent_id"]: r["open_cases"] for r in rows}
 
 
 async def waiting_cases(conn: asyncpg.Connection, *, slots: dict[tuple[str, str], int]) -> list[QueuedCase]:
@@ -81,3 +81,59 @@ async def unrouted_covered(conn: asyncpg.Connection, *, prefixes: Sequence[str])
         "SELECT case_id, postcode, department FROM cases WHERE status = 'unrouted' AND ("
         "coalesce(postcode, department) LIKE ANY (SELECT p || '%' FROM unnest($1::text[]) p) "
         "OR department = ANY($1::text[])) ORDER BY case_id FOR NO KEY UPDATE", list(prefixes))
+
+
+async def escalate(conn: asyncpg.Connection, *, case_id: uuid.UUID, now: datetime) -> Holding | None:
+    """Turn a held phone case into a door-to-door visit (same holder for now)."""
+    row = await conn.fetchrow(
+        "UPDATE cases SET channel = 'door_to_door', escalated_at = $2, assignment_version = assignment_version + 1 "
+        f"WHERE case_id = $1 AND status = 'assigned' AND channel = 'phone' RETURNING {HOLDING}", case_id, now)
+    return holding_of(row) if row else None
+
+
+async def held_by_absent(conn: asyncpg.Connection, *, now: datetime,
+                         site_ids: Sequence[str] | None = None) -> list[asyncpg.Record]:
+    """Cases held by agents away today (in their site's zone), optionally only in `site_ids`."""
+    return await conn.fetch(
+        "SELECT c.case_id, c.site_id, c.agent_id FROM cases c JOIN sites s ON s.site_id = c.site_id "
+        "WHERE c.status = 'assigned' AND ($2::text[] IS NULL OR c.site_id = ANY($2::text[])) AND EXISTS ("
+        "  SELECT 1 FROM absences b WHERE b.agent_id = c.agent_id "
+        "  AND ($1::timestamptz AT TIME ZONE s.time_zone)::date BETWEEN b.starts_on AND b.ends_on) "
+        "ORDER BY c.case_id", now, None if site_ids is None else list(site_ids))
+
+
+async def untouched_since(conn: asyncpg.Connection, *, before: datetime, now: datetime,
+                          site_ids: Sequence[str] | None = None) -> list[asyncpg.Record]:
+    """Held cases neither assigned nor attempted since `before` (nor waiting for a callback still to come),
+    with the moment they were last touched and their site's calendar."""
+    return await conn.fetch(
+        "SELECT c.case_id, c.site_id, c.agent_id, s.time_zone, s.opening_days, s.holiday_department, "
+        "greatest(c.assigned_at, l.attempted_at) AS last_touched FROM cases c JOIN sites s ON s.site_id = c.site_id "
+        "LEFT JOIN LATERAL (SELECT attempted_at, result, callback_at FROM attempts a WHERE a.case_id = c.case_id "
+        "  ORDER BY attempted_at DESC LIMIT 1) l ON true "
+        "WHERE c.status = 'assigned' AND c.assigned_at <= $1 AND ($3::text[] IS NULL OR c.site_id = ANY($3::text[])) "
+        "AND (l.attempted_at IS NULL OR l.attempted_at <= $1) "
+        "AND NOT (l.result IS NOT DISTINCT FROM 'callback_requested' AND l.callback_at > $2) ORDER BY c.case_id",
+        before, now, None if site_ids is None else list(site_ids))
+
+
+async def exhaust(conn: asyncpg.Connection, *, case_id: uuid.UUID) -> Holding | None:
+    """Close a held case as exhausted (its holder's slot is free again)."""
+    row = await conn.fetchrow(
+        "UPDATE cases SET status = 'exhausted', assignment_version = assignment_version + 1 "
+        f"WHERE case_id = $1 AND status IN ('assigned', 'waiting') RETURNING {HOLDING}", case_id)
+    return holding_of(row) if row else None
+
+
+async def open_callbacks_off_duty(conn: asyncpg.Connection, *, now: datetime,
+                                  site_ids: Sequence[str] | None = None) -> list[asyncpg.Record]:
+    """Held cases whose callback, open to the site, is due while its holder does not work today."""
+    return await conn.fetch(
+        "SELECT c.case_id, c.site_id, c.agent_id FROM cases c JOIN agents g ON g.agent_id = c.agent_id "
+        "JOIN sites s ON s.site_id = c.site_id "
+        "JOIN LATERAL (SELECT result, callback_at, callback_open_to_site FROM attempts a WHERE a.case_id = c.case_id "
+        "  ORDER BY attempted_at DESC, recorded_at DESC LIMIT 1) l ON true "
+        "WHERE c.status = 'assigned' AND ($2::text[] IS NULL OR c.site_id = ANY($2::text[])) "
+        "AND l.result = 'callback_requested' AND l.callback_open_to_site AND l.callback_at <= $1 "
+        "AND NOT (to_char($1::timestamptz AT TIME ZONE s.time_zone, 'dy') = ANY(g.working_days)) "
+        "ORDER BY c.case_id", now, None if site_ids is None else list(site_ids))

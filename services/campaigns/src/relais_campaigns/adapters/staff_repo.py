@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import asyncpg
 
+from relais_campaigns.domain.availability import Absence
 from relais_campaigns.domain.model import Agent, AgentProfile, Site
 from relais_platform.contracts import Channel
 
-_AGENT_COLUMNS = "agent_id, site_id, display_name, channels, daily_capacity, languages, active, created_at, updated_at"
-_SITE_COLUMNS = "site_id, name, postcode_prefixes, time_zone, created_at, updated_at"
+_AGENT_COLUMNS = ("agent_id, site_id, display_name, channels, daily_capacity, languages, active, working_days, "
+                  "created_at, updated_at")
+_SITE_COLUMNS = "site_id, name, postcode_prefixes, time_zone, opening_days, holiday_department, created_at, updated_at"
 
 
 def site_of(row: asyncpg.Record) -> Site:
     """The domain site of a row."""
     return Site(site_id=row["site_id"], postcode_prefixes=tuple(row["postcode_prefixes"]),
-                time_zone=row["time_zone"], name=row["name"])
+                time_zone=row["time_zone"], name=row["name"], opening_days=tuple(row["opening_days"]),
+                holiday_department=row["holiday_department"])
 
 
-def profile_of(row: asyncpg.Record) -> AgentProfile:
-    """The editable profile of an agent row."""
+def profile_of(row: asyncpg.Record, *, absences: Sequence[Absence] = ()) -> AgentProfile:
+    """The editable profile of an agent row (with its absences, loaded apart)."""
     return AgentProfile(site_id=row["site_id"], display_name=row["display_name"],
                         channels=tuple(Channel(c) for c in row["channels"]), daily_capacity=row["daily_capacity"],
-                        languages=tuple(row["languages"]), active=row["active"])
+                        languages=tuple(row["languages"]), active=row["active"],
+                        working_days=tuple(row["working_days"]), absences=tuple(absences))
 
 
 def agent_of(row: asyncpg.Record) -> Agent:
@@ -58,14 +63,17 @@ async def prefixes_taken(conn: asyncpg.Connection, *, site_id: str, prefixes: Se
     return [r["p"] for r in rows]
 
 
-async def upsert_site(conn: asyncpg.Connection, *, site_id: str, name: str, prefixes: Sequence[str],
-                      time_zone: str) -> tuple[asyncpg.Record, bool]:
+async def upsert_site(conn: asyncpg.Connection, *, site: Site) -> tuple[asyncpg.Record, bool]:
     """Create or replace a site; returns the row and whether it was created."""
     row = await conn.fetchrow(
-        "INSERT INTO sites (site_id, name, postcode_prefixes, time_zone) VALUES ($1, $2, $3, $4) "
+        "INSERT INTO sites (site_id, name, postcode_prefixes, time_zone, opening_days, holiday_department) "
+        "VALUES ($1, $2, $3, $4, $5, $6) "
         "ON CONFLICT (site_id) DO UPDATE SET name = EXCLUDED.name, postcode_prefixes = EXCLUDED.postcode_prefixes, "
-        f"time_zone = EXCLUDED.time_zone, updated_at = now() RETURNING {_SITE_COLUMNS}, (xmax = 0) AS created",
-        site_id, name, list(prefixes), time_zone)
+        "time_zone = EXCLUDED.time_zone, opening_days = EXCLUDED.opening_days, "
+        "holiday_department = EXCLUDED.holiday_department, "
+        f"updated_at = now() RETURNING {_SITE_COLUMNS}, (xmax = 0) AS created",
+        site.site_id, site.name, list(site.postcode_prefixes), site.time_zone, list(site.opening_days),
+        site.holiday_department)
     assert row is not None
     return row, bool(row["created"])
 
@@ -92,12 +100,33 @@ async def upsert_agent(conn: asyncpg.Connection, *, agent_id: str,
                        profile: AgentProfile) -> tuple[asyncpg.Record, bool]:
     """Create or replace an agent; returns the row and whether it was created."""
     row = await conn.fetchrow(
-        "INSERT INTO agents (agent_id, site_id, display_name, channels, daily_capacity, languages, active) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (agent_id) DO UPDATE SET site_id = EXCLUDED.site_id, "
-        "display_name = EXCLUDED.display_name, channels = EXCLUDED.channels, "
+        "INSERT INTO agents (agent_id, site_id, display_name, channels, daily_capacity, languages, active, "
+        "working_days) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (agent_id) DO UPDATE SET "
+        "site_id = EXCLUDED.site_id, display_name = EXCLUDED.display_name, channels = EXCLUDED.channels, "
         "daily_capacity = EXCLUDED.daily_capacity, languages = EXCLUDED.languages, active = EXCLUDED.active, "
-        f"updated_at = now() RETURNING {_AGENT_COLUMNS}, (xmax = 0) AS created",
+        f"working_days = EXCLUDED.working_days, updated_at = now() RETURNING {_AGENT_COLUMNS}, (xmax = 0) AS created",
         agent_id, profile.site_id, profile.display_name, [str(c) for c in profile.channels],
-        profile.daily_capacity, list(profile.languages), profile.active)
+        profile.daily_capacity, list(profile.languages), profile.active, list(profile.working_days))
     assert row is not None
+    await conn.execute("DELETE FROM absences WHERE agent_id = $1", agent_id)
+    await conn.execute("INSERT INTO absences (agent_id, starts_on, ends_on) SELECT $1, * FROM unnest($2::date[], "
+                       "$3::date[])", agent_id, [a.starts_on for a in profile.absences],
+                       [a.ends_on for a in profile.absences])
     return row, bool(row["created"])
+
+
+async def absences_of(conn: asyncpg.Connection, *, agent_id: str) -> list[Absence]:
+    """An agent's absences, earliest first."""
+    rows = await conn.fetch("SELECT starts_on, ends_on FROM absences WHERE agent_id = $1 ORDER BY starts_on",
+                            agent_id)
+    return [Absence(r["starts_on"], r["ends_on"]) for r in rows]
+
+
+async def absent_agents(conn: asyncpg.Connection, *, agent_ids: Sequence[str], now: datetime) -> set[str]:
+    """Those of `agent_ids` away today (today in their site's time zone)."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT b.agent_id FROM absences b JOIN agents g ON g.agent_id = b.agent_id "
+        "JOIN sites s ON s.site_id = g.site_id WHERE b.agent_id = ANY($1::text[]) "
+        "AND ($2::timestamptz AT TIME ZONE s.time_zone)::date BETWEEN b.starts_on AND b.ends_on",
+        list(agent_ids), now)
+    return {r["agent_id"] for r in rows}

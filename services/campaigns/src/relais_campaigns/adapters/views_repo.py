@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import asyncpg
 
@@ -12,7 +13,7 @@ async def worklist_rows(conn: asyncpg.Connection, *, agent_id: str) -> list[asyn
     return await conn.fetch(
         "SELECT c.case_id, c.external_ref, c.partner_id, c.campaign_id, c.first_name, c.last_name, c.phone_e164, "
         "c.phone_kind, c.address, c.site_id, c.channel, c.amount_due_cents, c.campaign_priority, c.debt_since, "
-        "c.campaign_ends_on, c.opened_at, c.assigned_at, c.time_zone, "
+        "c.campaign_ends_on, c.opened_at, c.assigned_at, c.time_zone, c.department, c.postcode, "
         "coalesce(s.attempts_count, 0) AS attempts_count, s.last_attempt_at, l.result AS last_result, "
         "CASE WHEN l.result = 'callback_requested' THEN l.callback_at END AS callback_at "
         "FROM cases c "
@@ -51,6 +52,16 @@ async def board_totals(conn: asyncpg.Connection, *, site_id: str, contact_result
         "FROM cases WHERE site_id = $1", site_id, list(contact_results))
     assert row is not None
     return row
+
+
+async def callbacks_due(conn: asyncpg.Connection, *, site_id: str, now: datetime) -> dict[str, int]:
+    """Per agent of the site: held cases whose customer asked to be called back by `now`."""
+    rows = await conn.fetch(
+        "SELECT c.agent_id, count(*) AS n FROM cases c JOIN LATERAL (SELECT result, callback_at FROM attempts a "
+        "  WHERE a.case_id = c.case_id ORDER BY attempted_at DESC, recorded_at DESC LIMIT 1) l ON true "
+        "WHERE c.site_id = $1 AND c.status = 'assigned' AND l.result = 'callback_requested' AND l.callback_at <= $2 "
+        "GROUP BY c.agent_id", site_id, now)
+    return {r["agent_id"]: r["n"] for r in rows}
 
 
 async def unrouted_count(conn: asyncpg.Connection) -> int:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from relais_campaigns.domain.model import Agent, AgentLoad, HeldCase, QueuedCase, priority_key
+from relais_platform.contracts import Channel
 
 
 def can_take(agent_load: AgentLoad, case: QueuedCase) -> bool:
@@ -36,11 +37,17 @@ class Assignment:
 
 
 def plan_assignments(cases: Iterable[QueuedCase], agents_with_load: Iterable[AgentLoad]) -> list[Assignment]:
-    """Give waiting cases to agents, most urgent first, counting each assignment against capacity."""
+    """Give waiting cases to agents, most urgent first, counting each assignment against capacity (the same
+    choice as `choose_agent`, looking only at the agents of the case's site and channel)."""
     loads = {al.agent.agent_id: al for al in agents_with_load}
+    teams: dict[tuple[str, Channel], list[str]] = {}
+    for al in loads.values():
+        for channel in al.agent.channels:
+            teams.setdefault((al.agent.site_id, channel), []).append(al.agent.agent_id)
     plan: list[Assignment] = []
     for case in sorted(cases, key=priority_key):
-        agent = choose_agent(case, loads.values())
+        team = [loads[a] for a in teams.get((case.site_id or "", case.channel), [])]
+        agent = choose_agent(case, team)
         if agent is None:
             continue
         current = loads[agent.agent_id]

@@ -26,6 +26,7 @@ class AttemptDraft:
     channel: Channel
     attempted_at: datetime
     callback_at: datetime | None = None
+    callback_open_to_site: bool = False
 
 
 def validate_attempt(draft: AttemptDraft, *, now: datetime, has_phone: bool, has_address: bool) -> None:
@@ -53,6 +54,9 @@ def _check_callback(draft: AttemptDraft) -> None:
     if draft.result is not AttemptResult.CALLBACK_REQUESTED:
         if draft.callback_at is not None:
             raise Unprocessable("callback_at is only for result callback_requested", field="callback_at")
+        if draft.callback_open_to_site:
+            raise Unprocessable("callback_open_to_site is only for result callback_requested",
+                                field="callback_open_to_site")
         return
     if draft.callback_at is None:
         raise Unprocessable("callback_requested needs callback_at", field="callback_at")

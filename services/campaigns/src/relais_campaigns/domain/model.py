@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
+from relais_campaigns.domain.availability import Absence
 from relais_platform.contracts import Channel
 
 
@@ -18,11 +19,12 @@ class CaseStatus(StrEnum):
     ASSIGNED = "assigned"  # an agent holds it
     RESOLVED = "resolved"  # an outcome was recorded (by the outcomes service)
     WITHDRAWN = "withdrawn"  # taken back by the partner
+    EXHAUSTED = "exhausted"  # no allowed contact left before the campaign ends; outcomes closes it unreachable
 
     @property
     def is_closed(self) -> bool:
         """Closed cases take no more attempts and hold no capacity."""
-        return self in (CaseStatus.RESOLVED, CaseStatus.WITHDRAWN)
+        return self in (CaseStatus.RESOLVED, CaseStatus.WITHDRAWN, CaseStatus.EXHAUSTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,8 @@ class Site:
     postcode_prefixes: tuple[str, ...]
     time_zone: str = "Europe/Paris"
     name: str = ""
+    opening_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    holiday_department: str = "75"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,8 @@ class AgentProfile:
     daily_capacity: int
     languages: tuple[str, ...] = ("fr",)
     active: bool = True
+    working_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    absences: tuple[Absence, ...] = ()
 
     def as_agent(self, agent_id: str) -> Agent:
         """The agent as assignment sees them."""
@@ -117,6 +123,9 @@ class CaseSnapshot:
     queued: QueuedCase
     has_phone: bool
     has_address: bool
+    time_zone: str
+    department: str
+    campaign_ends_on: date | None = None
 
 
 def channel_for(*, has_phone: bool, has_address: bool, preference: Channel | None) -> Channel:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 import asyncpg
@@ -34,6 +34,8 @@ FieldPrincipal = Annotated[Principal, Depends(_roles(Role.ADMIN, Role.SUPERVISOR
 SiteId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64)]
 AgentId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64)]
 CaseId = Annotated[uuid.UUID, Path()]
+PartnerId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64)]
+AdminPrincipal = Annotated[Principal, Depends(_roles(Role.ADMIN))]
 
 
 @asynccontextmanager
@@ -43,6 +45,8 @@ async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
         yield conn
 
 
-def utcnow() -> datetime:
-    """The current instant, aware, in UTC."""
-    return datetime.now(UTC)
+def _now(request: Request) -> datetime:
+    return request.app.state.clock.now()
+
+
+Now = Annotated[datetime, Depends(_now)]  # the injected clock's reading, taken once per request

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import faust
@@ -12,6 +12,7 @@ import pydantic
 import structlog
 
 from relais_campaigns.service_layer.case_events import open_cases, resolve_cases
+from relais_campaigns.service_layer.housekeeping import release_unavailable
 from relais_platform.contracts import CaseOpened, CaseResolved, Topics
 from relais_platform.events import Envelope, EventData, decode
 from relais_platform.kafka import POISON_EVENTS, BatchHandler, process_batches
@@ -20,6 +21,7 @@ from relais_platform.runtime import Resources
 log = structlog.get_logger(__name__)
 
 CASES_OPENED_CONSUMER = "campaigns.cases_opened"
+OPENED_BATCH = 2000  # a batch's cost is mostly fixed (locks, queue reads): big batches amortise it
 OUTCOMES_RESOLVED_CONSUMER = "campaigns.outcomes_resolved"
 
 D = TypeVar("D", bound=EventData)
@@ -77,13 +79,38 @@ def outcomes_resolved_handler(resources: Resources) -> BatchHandler:
     return batch_handler(resources, CaseResolved, resolve_cases, consumer=OUTCOMES_RESOLVED_CONSUMER)
 
 
+async def run_housekeeping(resources: Resources, *, now: datetime | None = None) -> int:
+    """One pass of the periodic release (absent agents, untouched cases), in one transaction."""
+    pool = await resources.pool()
+    settings = resources.settings
+    async with pool.acquire() as conn, conn.transaction():
+        released = await release_unavailable(conn=conn, now=now or datetime.now(UTC) + _offset(settings),
+                                             after_working_days=getattr(settings, "stale_after_working_days", 3))
+    if released:
+        log.info("cases released", released=released)
+    return released
+
+
+def _offset(settings: Any) -> timedelta:
+    return timedelta(seconds=getattr(settings, "clock_offset_seconds", 0.0))
+
+
 def register(app: faust.App, resources: Resources) -> None:
-    """Attach the campaigns consumers to the faust app."""
+    """Attach the campaigns consumers and the periodic release to the faust app."""
+
+    @app.timer(interval=getattr(resources.settings, "housekeeping_seconds", 300.0))
+    async def housekeeping() -> None:
+        """Give back cases of absent agents and cases left untouched; never let a failure stop the timer."""
+        try:
+            await run_housekeeping(resources)
+        except Exception:  # the next tick retries; one failed pass must not kill the worker
+            log.exception("housekeeping failed")
 
     @app.agent(app.topic(Topics.CASES_OPENED))
     async def cases_opened(stream: Any) -> None:
         """Cases opened by intake: project, route, assign."""
-        await process_batches(stream, cases_opened_handler(resources), consumer=CASES_OPENED_CONSUMER)
+        await process_batches(stream, cases_opened_handler(resources), consumer=CASES_OPENED_CONSUMER,
+                              max_batch=OPENED_BATCH)
 
     @app.agent(app.topic(Topics.OUTCOMES_RESOLVED))
     async def outcomes_resolved(stream: Any) -> None:

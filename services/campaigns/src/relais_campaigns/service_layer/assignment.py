@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from relais_campaigns import SOURCE
-from relais_campaigns.adapters import queue_repo
+from relais_campaigns.adapters import queue_repo, staff_repo
 from relais_campaigns.domain.assignment import free_slots, plan_assignments
 from relais_campaigns.domain.model import Agent, AgentLoad, CaseStatus, Holding
-from relais_platform.contracts import AssignmentChanged, AssignmentStatus
+from relais_platform.contracts import AssignmentChanged, AssignmentStatus, Channel
 from relais_platform.events import Envelope, envelope
 from relais_platform.ids import derived_id
 
@@ -38,13 +39,14 @@ class AssignmentLog:
         self.now = now
         self.events: list[Envelope[Any]] = []
 
-    def record(self, holding: Holding, status: AssignmentStatus, reason: str | None = None) -> None:
-        """Note that `holding` is now in `status`."""
+    def record(self, holding: Holding, status: AssignmentStatus, reason: str | None = None,
+               channel: Channel | None = None) -> None:
+        """Note that `holding` is now in `status` (and, on escalation, worked on `channel`)."""
         held = status is AssignmentStatus.ASSIGNED
         data = AssignmentChanged(
             case_id=holding.case_id, partner_id=holding.partner_id, campaign_id=holding.campaign_id,
             status=status, site_id=holding.site_id, agent_id=holding.agent_id if held else None,
-            reason=reason, changed_at=self.now)
+            channel=channel, reason=reason, changed_at=self.now)
         self.events.append(envelope(data, source=SOURCE, event_id=assignment_event_id(holding, status),
                                     time=self.now))
 
@@ -56,13 +58,13 @@ class AssignmentLog:
                 self.record(holding, _QUEUE_STATUS[holding.status], reason)
 
 
-
-
 async def fill(conn: asyncpg.Connection, *, agents: Sequence[Agent], log: AssignmentLog) -> set[uuid.UUID]:
     """Give the free capacity of `agents` (already locked) to their sites' most urgent waiting cases;
     returns the ids of the cases assigned."""
     if not agents:
         return set()
+    away = await staff_repo.absent_agents(conn, agent_ids=[a.agent_id for a in agents], now=log.now)
+    agents = [replace(a, active=False) if a.agent_id in away else a for a in agents]  # nothing for the absent
     loads = await queue_repo.agent_loads(conn, agent_ids=[a.agent_id for a in agents])
     with_load = [AgentLoad(agent=a, load=loads.get(a.agent_id, 0)) for a in agents]
     slots = free_slots(with_load)
@@ -77,9 +79,9 @@ async def fill(conn: asyncpg.Connection, *, agents: Sequence[Agent], log: Assign
 
 
 async def give_back(conn: asyncpg.Connection, *, case_ids: Sequence[uuid.UUID], reason: str,
-                    log: AssignmentLog) -> list[Holding]:
+                    log: AssignmentLog, channel: Channel | None = None) -> list[Holding]:
     """Return held cases to their site's queue, publishing `released`."""
     released = await queue_repo.release(conn, case_ids=case_ids)
     for holding in released:
-        log.record(holding, AssignmentStatus.RELEASED, reason)
+        log.record(holding, AssignmentStatus.RELEASED, reason, channel)
     return released

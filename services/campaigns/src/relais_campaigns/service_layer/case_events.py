@@ -16,7 +16,7 @@ from relais_campaigns.domain.model import CaseStatus, Site, channel_for
 from relais_campaigns.domain.routing import site_for_postcode
 from relais_campaigns.service_layer.assignment import AssignmentLog, fill
 from relais_platform import outbox
-from relais_platform.contracts import CaseOpened, CaseResolved
+from relais_platform.contracts import AssignmentStatus, CaseOpened, CaseResolved, OutcomeType
 from relais_platform.db import claim_events
 from relais_platform.events import Envelope
 
@@ -33,13 +33,18 @@ async def _claim(conn: asyncpg.Connection, consumer: str, events: Sequence[Envel
     return fresh
 
 
+def closed_status(outcome: str) -> CaseStatus:
+    """A recalled case is withdrawn (never contacted again); any other outcome resolves it."""
+    return CaseStatus.WITHDRAWN if outcome == OutcomeType.RECALLED else CaseStatus.RESOLVED
+
+
 def projection(data: CaseOpened, *, sites: Sequence[Site], early: Resolution | None) -> NewCase:
     """The case row of an opened case: routed to a site (or unrouted), or already closed by an early outcome."""
     customer = data.customer
     address = customer.address
     postcode = address.postcode if address else None
     site = site_for_postcode(postcode, customer.department, sites)
-    status = CaseStatus.RESOLVED if early else (CaseStatus.WAITING if site else CaseStatus.UNROUTED)
+    status = closed_status(early.outcome) if early else (CaseStatus.WAITING if site else CaseStatus.UNROUTED)
     channel = channel_for(has_phone=customer.phone_e164 is not None, has_address=address is not None,
                           preference=data.channel_preference)
     return NewCase(
@@ -102,6 +107,10 @@ async def resolve_cases(*, conn: asyncpg.Connection, events: Sequence[Envelope[C
         agents = await staff_repo.lock_agents(conn, site_ids=sorted(freed | set(site_ids)))
     await cases_repo.store_early_outcomes(conn, resolutions=[r for r in resolutions if r.case_id not in known])
     log = AssignmentLog(now=now)
+    recalled = {r.case_id for r in resolutions if r.outcome == OutcomeType.RECALLED}
+    for holding in before:
+        if holding.case_id in recalled:
+            log.record(holding, AssignmentStatus.WITHDRAWN, "recalled by the partner")
     await fill(conn, agents=[a for a in agents if a.site_id in freed], log=log)
     await outbox.enqueue(conn, log.events)
     return len(before)

@@ -1,4 +1,4 @@
-"""Handlers of the agents' and supervisors' work on one case: attempts and reassignment."""
+"""Handlers of the supervisors' work on one case: reassignment (attempts live in service_layer.attempts)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,16 @@ from datetime import datetime
 
 import asyncpg
 
-from relais_campaigns import SOURCE
 from relais_campaigns.adapters import cases_repo, queue_repo, staff_repo
-from relais_campaigns.adapters.attempts_repo import AttemptRow, insert_attempt
 from relais_campaigns.domain.assignment import Assignment, reassignment_refusal
-from relais_campaigns.domain.attempts import AttemptDraft, validate_attempt
 from relais_campaigns.domain.model import AgentLoad, CaseSnapshot, CaseStatus
-from relais_campaigns.service_layer.access import manages_site, may_work_as
+from relais_campaigns.service_layer.access import manages_site
 from relais_campaigns.service_layer.assignment import AssignmentLog, fill
-from relais_campaigns.service_layer.commands import ReassignCase, RecordAttempt
+from relais_campaigns.service_layer.commands import ReassignCase
 from relais_platform import outbox
 from relais_platform.auth import Principal
-from relais_platform.contracts import AssignmentStatus, AttemptRecorded, AttemptResult, Channel
+from relais_platform.contracts import AssignmentStatus
 from relais_platform.errors import Conflict, NotFound
-from relais_platform.events import envelope
-from relais_platform.ids import derived_id
 
 
 def _ensure_open(case: CaseSnapshot) -> None:
@@ -30,34 +25,6 @@ def _ensure_open(case: CaseSnapshot) -> None:
     status = case.holding.status
     if status.is_closed:
         raise Conflict(f"case is {status}", field="status", status=str(status))
-
-
-async def record_attempt(*, conn: asyncpg.Connection, cmd: RecordAttempt, principal: Principal,
-                         now: datetime) -> AttemptRow:
-    """Record an attempt by the agent holding the case (or on their behalf) and publish AttemptRecorded."""
-    case = await cases_repo.get_case(conn, case_id=cmd.case_id, lock="share")
-    if case is None or not may_work_as(principal, agent_id=case.holding.agent_id, site_id=case.holding.site_id):
-        raise NotFound(f"case {cmd.case_id} not found")
-    _ensure_open(case)
-    holding = case.holding
-    if holding.status is not CaseStatus.ASSIGNED or holding.agent_id is None or holding.site_id is None:
-        raise Conflict(f"case is {holding.status}: no agent holds it", field="status", status=str(holding.status))
-    draft = AttemptDraft(result=cmd.result, channel=cmd.channel or case.queued.channel,
-                         attempted_at=cmd.attempted_at or now, callback_at=cmd.callback_at)
-    validate_attempt(draft, now=now, has_phone=case.has_phone, has_address=case.has_address)
-    attempt = AttemptRow(
-        attempt_id=uuid.uuid4(), case_id=cmd.case_id, agent_id=holding.agent_id, site_id=holding.site_id,
-        channel=str(draft.channel), result=str(draft.result), attempted_at=draft.attempted_at,
-        callback_at=draft.callback_at, note=cmd.note, recorded_by=principal.sub, recorded_at=now)
-    await insert_attempt(conn, attempt=attempt)
-    data = AttemptRecorded(
-        attempt_id=attempt.attempt_id, case_id=attempt.case_id, partner_id=holding.partner_id,
-        campaign_id=holding.campaign_id, agent_id=attempt.agent_id, site_id=attempt.site_id,
-        channel=Channel(attempt.channel), result=AttemptResult(attempt.result),
-        attempted_at=attempt.attempted_at, callback_at=attempt.callback_at)
-    event_id = derived_id("attempt_recorded", attempt.attempt_id)
-    await outbox.enqueue(conn, [envelope(data, source=SOURCE, event_id=event_id, time=now)])
-    return attempt
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from relais_campaigns.domain.availability import Absence
 from relais_campaigns.domain.model import AgentProfile
 from relais_platform.contracts import AttemptResult, Channel
 
@@ -18,6 +19,8 @@ class PutSite:
     name: str
     postcode_prefixes: tuple[str, ...]
     time_zone: str
+    opening_days: tuple[str, ...]
+    holiday_department: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +42,14 @@ class PatchAgent:
     daily_capacity: int | None = None
     languages: tuple[str, ...] | None = None
     active: bool | None = None
+    working_days: tuple[str, ...] | None = None
+    absences: tuple[Absence, ...] | None = None
 
     def applied_to(self, profile: AgentProfile) -> AgentProfile:
         """The profile with this patch's changes."""
         changes = {f: getattr(self, f) for f in ("site_id", "display_name", "channels", "daily_capacity",
-                                                 "languages", "active") if getattr(self, f) is not None}
+                                                 "languages", "active", "working_days", "absences")
+                   if getattr(self, f) is not None}
         return replace(profile, **changes)
 
 
@@ -57,6 +63,7 @@ class RecordAttempt:
     attempted_at: datetime | None = None
     callback_at: datetime | None = None
     note: str | None = None
+    callback_open_to_site: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import asyncpg
 
 from relais_campaigns.adapters import queue_repo, staff_repo
 from relais_campaigns.domain.assignment import cases_to_release
-from relais_campaigns.domain.model import AgentProfile
+from relais_campaigns.domain.availability import Absence, overlapping
+from relais_campaigns.domain.model import AgentProfile, Site
 from relais_campaigns.domain.routing import site_for_postcode
 from relais_campaigns.service_layer.access import ensure_site_visible, manages_site
 from relais_campaigns.service_layer.assignment import AssignmentLog, fill, give_back
@@ -26,6 +27,7 @@ class Saved:
     row: asyncpg.Record
     created: bool
     open_cases: int = 0
+    absences: tuple[Absence, ...] = ()
 
 
 async def put_site(*, conn: asyncpg.Connection, cmd: PutSite, principal: Principal, now: datetime) -> Saved:
@@ -36,8 +38,9 @@ async def put_site(*, conn: asyncpg.Connection, cmd: PutSite, principal: Princip
     if taken:
         raise Conflict(f"postcode prefixes already covered by another site: {', '.join(taken)}",
                        field="postcode_prefixes", prefixes=taken)
-    row, created = await staff_repo.upsert_site(conn, site_id=cmd.site_id, name=cmd.name,
-                                                prefixes=cmd.postcode_prefixes, time_zone=cmd.time_zone)
+    site = Site(site_id=cmd.site_id, name=cmd.name, postcode_prefixes=cmd.postcode_prefixes, time_zone=cmd.time_zone,
+                opening_days=cmd.opening_days, holiday_department=cmd.holiday_department)
+    row, created = await staff_repo.upsert_site(conn, site=site)
     agents = await staff_repo.lock_agents(conn, site_ids=[cmd.site_id])
     log = AssignmentLog(now=now)
     sites = await staff_repo.load_sites(conn)
@@ -65,7 +68,8 @@ async def patch_agent(*, conn: asyncpg.Connection, cmd: PatchAgent, principal: P
     existing = await staff_repo.get_agent(conn, agent_id=cmd.agent_id)
     if existing is None or not manages_site(principal, existing["site_id"]):
         raise NotFound(f"agent {cmd.agent_id} not found")
-    profile = cmd.applied_to(staff_repo.profile_of(existing))
+    absences = await staff_repo.absences_of(conn, agent_id=cmd.agent_id)
+    profile = cmd.applied_to(staff_repo.profile_of(existing, absences=absences))
     return await _save_agent(conn, agent_id=cmd.agent_id, before=existing, profile=profile,
                              principal=principal, now=now)
 
@@ -77,23 +81,29 @@ async def _save_agent(conn: asyncpg.Connection, *, agent_id: str, before: asyncp
         raise Unprocessable("site_id must be a site you manage", field="site_id")
     if await staff_repo.get_site(conn, site_id=profile.site_id) is None:
         raise Unprocessable(f"site {profile.site_id} does not exist", field="site_id")
+    if overlapping(profile.absences):
+        raise Unprocessable("absences overlap", field="absences")
     site_ids = sorted({profile.site_id, *([before["site_id"]] if before else [])})
     await staff_repo.lock_agents(conn, site_ids=site_ids, agent_id=agent_id)
     row, created = await staff_repo.upsert_agent(conn, agent_id=agent_id, profile=profile)
     log = AssignmentLog(now=now)
     moved = before is not None and before["site_id"] != profile.site_id
     held = await queue_repo.held_cases(conn, agent_id=agent_id)
-    to_release = cases_to_release(profile.as_agent(agent_id), held, moved_site=moved)
-    released = await give_back(conn, case_ids=to_release, reason=_release_reason(profile, moved), log=log)
+    away = bool(await staff_repo.absent_agents(conn, agent_ids=[agent_id], now=now))
+    as_agent = replace(profile.as_agent(agent_id), active=profile.active and not away)
+    to_release = cases_to_release(as_agent, held, moved_site=moved)
+    released = await give_back(conn, case_ids=to_release, reason=_release_reason(profile, moved, away), log=log)
     agents = await staff_repo.lock_agents(conn, site_ids=site_ids, agent_id=agent_id)
     assigned = await fill(conn, agents=agents, log=log)
     log.record_state(released, except_ids=assigned, reason="released, waiting for an agent")
     await outbox.enqueue(conn, log.events)
     loads = await queue_repo.agent_loads(conn, agent_ids=[agent_id])
-    return Saved(row=row, created=created, open_cases=loads.get(agent_id, 0))
+    return Saved(row=row, created=created, open_cases=loads.get(agent_id, 0), absences=profile.absences)
 
 
-def _release_reason(profile: AgentProfile, moved: bool) -> str:
+def _release_reason(profile: AgentProfile, moved: bool, away: bool) -> str:
     if not profile.active:
         return "agent inactive"
+    if away:
+        return "agent absent"
     return "agent moved to another site" if moved else "agent capacity or channels reduced"
