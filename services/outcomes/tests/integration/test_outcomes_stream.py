@@ -127,8 +127,9 @@ async def test_a_full_replay_reproduces_the_same_lines_and_totals(outcomes_pool,
     statement = (await outcomes_client.get("/v1/partners/acme/statements/2026-03",
                                            headers=outcomes_as("finance"))).json()
     # Everything but the tariffs is forgotten, as if the worker were rebuilt from the topics.
-    await outcomes_pool.execute(f"TRUNCATE {SCHEMA}.billing_lines, {SCHEMA}.processed_events, {SCHEMA}.outbox, "
-                                f"{SCHEMA}.holders, {SCHEMA}.outcomes, {SCHEMA}.cases")
+    await outcomes_pool.execute(f"TRUNCATE {SCHEMA}.billing_lines, {SCHEMA}.invoice_lines, {SCHEMA}.system_outcomes, "
+                                f"{SCHEMA}.processed_events, {SCHEMA}.outbox, {SCHEMA}.holders, {SCHEMA}.outcomes, "
+                                f"{SCHEMA}.cases CASCADE")
     for topic, raw in outcomes_world.fed:                                       # one event per batch this time
         await outcomes_world.feed((topic, raw), record=False)
     assert await lines(outcomes_pool) == before

@@ -103,6 +103,7 @@ def test_bad_outcome_bodies_name_the_field(body: dict, field: str) -> None:
 def test_consumer_names_follow_the_topic() -> None:
     assert {c.name: c.topic for c in CONSUMERS} == {
         "outcomes.cases.opened": Topics.CASES_OPENED,
+        "outcomes.cases.recalled": Topics.CASES_RECALLED,
         "outcomes.campaigns.assignments": Topics.ASSIGNMENTS,
         "outcomes.campaigns.attempts": Topics.ATTEMPTS,
         "outcomes.outcomes.resolved": Topics.OUTCOMES_RESOLVED,

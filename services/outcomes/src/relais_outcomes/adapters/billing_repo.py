@@ -10,7 +10,7 @@ import asyncpg
 from relais_outcomes.domain.billing import BillingLine
 from relais_platform.contracts import BillingKind
 
-_COLUMNS = ("line_id, partner_id, case_id, campaign_id, kind, amount_cents, tariff_version_id, period, "
+COLUMNS = ("line_id, partner_id, case_id, campaign_id, kind, amount_cents, tariff_version_id, period, "
             "occurred_at, evidence_event_ids")
 
 
@@ -23,7 +23,7 @@ async def insert_new_lines(conn: asyncpg.Connection, *, lines: Sequence[BillingL
     if not lines:
         return []
     rows = await conn.fetch(
-        f"INSERT INTO billing_lines ({_COLUMNS}) "
+        f"INSERT INTO billing_lines ({COLUMNS}) "
         "SELECT l, p, c, cp, k, a, t, pe, o, string_to_array(e, ',')::uuid[] FROM unnest("
         "$1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::bigint[], $7::uuid[], $8::text[], "
         "$9::timestamptz[], $10::text[]) WITH ORDINALITY AS x(l, p, c, cp, k, a, t, pe, o, e, n) ORDER BY n "
@@ -37,7 +37,7 @@ async def insert_new_lines(conn: asyncpg.Connection, *, lines: Sequence[BillingL
     return [x for x in lines if x.line_id in added]
 
 
-def _line(row: asyncpg.Record) -> BillingLine:
+def line_of(row: asyncpg.Record) -> BillingLine:
     return BillingLine(
         line_id=row["line_id"], partner_id=row["partner_id"], case_id=row["case_id"],
         campaign_id=row["campaign_id"], kind=BillingKind(row["kind"]), amount_cents=row["amount_cents"],
@@ -49,15 +49,15 @@ def _line(row: asyncpg.Record) -> BillingLine:
 async def lines_of_period(conn: asyncpg.Connection, *, partner_id: str, period: str) -> list[BillingLine]:
     """A partner's lines for a billing month, in the order the work happened."""
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM billing_lines WHERE partner_id = $1 AND period = $2 ORDER BY occurred_at, line_id",
+        f"SELECT {COLUMNS} FROM billing_lines WHERE partner_id = $1 AND period = $2 ORDER BY occurred_at, line_id",
         partner_id, period,
     )
-    return [_line(r) for r in rows]
+    return [line_of(r) for r in rows]
 
 
 async def lines_of_case(conn: asyncpg.Connection, *, case_id: uuid.UUID) -> list[BillingLine]:
     """Every line billed for one case, in the order the work happened."""
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM billing_lines WHERE case_id = $1 ORDER BY occurred_at, line_id", case_id,
+        f"SELECT {COLUMNS} FROM billing_lines WHERE case_id = $1 ORDER BY occurred_at, line_id", case_id,
     )
-    return [_line(r) for r in rows]
+    return [line_of(r) for r in rows]

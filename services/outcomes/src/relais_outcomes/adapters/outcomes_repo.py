@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 
 import asyncpg
 
@@ -50,3 +51,42 @@ async def add_outcome(conn: asyncpg.Connection, *, outcome: Outcome) -> Outcome:
         outcome.supersedes_outcome_id, outcome.correction_reason,
     )
     return _outcome(row)
+
+
+async def insert_outcomes(conn: asyncpg.Connection, *, outcomes: list[Outcome]) -> None:
+    """Store first outcomes of unresolved cases in one round trip (an outcome id already stored is skipped)."""
+    if not outcomes:
+        return
+    await conn.execute(
+        "INSERT INTO outcomes (outcome_id, case_id, partner_id, campaign_id, type, details, note, recorded_by, "
+        "resolved_at) SELECT o, c, p, cp, t, '{}'::jsonb, n, r, a FROM unnest($1::uuid[], $2::uuid[], $3::text[], "
+        "$4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[]) AS x(o, c, p, cp, t, n, r, a) "
+        "ON CONFLICT (outcome_id) DO NOTHING",
+        [o.outcome_id for o in outcomes], [o.case_id for o in outcomes], [o.partner_id for o in outcomes],
+        [o.campaign_id for o in outcomes], [str(o.type) for o in outcomes], [o.note for o in outcomes],
+        [o.recorded_by for o in outcomes], [o.resolved_at for o in outcomes],
+    )
+
+
+async def campaign_partner(conn: asyncpg.Connection, *, campaign_id: uuid.UUID) -> str | None:
+    """The partner owning a campaign outcomes knows of (from its cases), or None."""
+    return await conn.fetchval("SELECT partner_id FROM cases WHERE campaign_id = $1 LIMIT 1", campaign_id)
+
+
+async def stream_campaign_outcomes(conn: asyncpg.Connection, *, campaign_id: uuid.UUID,
+                                   chunk: int = 2000) -> AsyncIterator[list[tuple[Outcome, str]]]:
+    """Every outcome of a campaign with its case's external_ref, oldest first, in chunks (a server-side
+    cursor: a campaign of a million cases is never held in memory). Needs an open transaction."""
+    cursor = conn.cursor(
+        f"SELECT {', '.join('o.' + c for c in _COLUMNS.split(', '))}, c.external_ref FROM outcomes o "
+        "JOIN cases c USING (case_id) WHERE o.campaign_id = $1 ORDER BY o.created_at, o.outcome_id",
+        campaign_id, prefetch=chunk,
+    )
+    batch: list[tuple[Outcome, str]] = []
+    async for row in cursor:
+        batch.append((_outcome(row), row["external_ref"]))
+        if len(batch) >= chunk:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -7,7 +7,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 BILLING_ZONE = ZoneInfo("Europe/Paris")
-PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+# Years 1900-2999 in ASCII digits: a month whose bounds every date computation (and PostgreSQL) can hold.
+PERIOD_PATTERN = r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
 _PERIOD = re.compile(PERIOD_PATTERN)
 
 

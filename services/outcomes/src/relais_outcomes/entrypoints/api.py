@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import asyncpg
-from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from relais_outcomes.domain.access import sees_internals
-from relais_outcomes.domain.calendar import PERIOD_PATTERN
+from relais_outcomes.entrypoints.invoices_api import router as invoices_router
+from relais_outcomes.entrypoints.payments_api import router as payments_router
+from relais_outcomes.entrypoints.roles import PartnerId, Period, Pool, roles
 from relais_outcomes.entrypoints.schemas import (
     CaseOutcomesOut,
     OutcomeIn,
     OutcomeOut,
+    ReferralFollowUpIn,
     StatementOut,
     TariffIn,
     TariffOut,
@@ -24,32 +27,24 @@ from relais_outcomes.entrypoints.schemas import (
     tariff_out,
 )
 from relais_outcomes.service_layer.finance import draft_statement, put_tariff
-from relais_outcomes.service_layer.outcomes import case_outcomes, record_outcome
-from relais_platform.auth import Principal, Role
-from relais_platform.http import CurrentPrincipal, IdempotencyKey, allow, idempotent
+from relais_outcomes.service_layer.outcomes import (
+    campaign_outcomes_csv,
+    case_outcomes,
+    check_campaign_readable,
+    follow_up_referral,
+    record_outcome,
+)
+from relais_platform.auth import Role
+from relais_platform.http import IdempotencyKey, idempotent
 
 router = APIRouter(prefix="/v1")
 
 
-async def _pool(request: Request) -> asyncpg.Pool:
-    return await request.app.state.resources.pool()
-
-
-def _roles(*roles: Role) -> Any:
-    """A principal dependency that refuses (403) any other role before the request is even parsed."""
-    def dependency(principal: CurrentPrincipal) -> Principal:
-        allow(principal, *roles)
-        return principal
-    return Annotated[Principal, Depends(dependency)]
-
-
-Pool = Annotated[asyncpg.Pool, Depends(_pool)]
-OutcomeRecorder = _roles(Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
-OutcomeReader = _roles(Role.PARTNER, Role.AGENT, Role.SUPERVISOR, Role.FINANCE, Role.ADMIN)
-TariffWriter = _roles(Role.FINANCE, Role.ADMIN)
-StatementReader = _roles(Role.PARTNER, Role.FINANCE, Role.ADMIN)
-PartnerId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
-Period = Annotated[str, Path(pattern=PERIOD_PATTERN, description="Billing month YYYY-MM (Europe/Paris)")]
+OutcomeRecorder = roles(Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
+OutcomeReader = roles(Role.PARTNER, Role.AGENT, Role.SUPERVISOR, Role.FINANCE, Role.ADMIN)
+TariffWriter = roles(Role.FINANCE, Role.ADMIN)
+StatementReader = roles(Role.PARTNER, Role.FINANCE, Role.ADMIN)
+PartnerFileReader = StatementReader
 
 
 @router.post("/cases/{case_id}/outcome", status_code=201, response_model=OutcomeOut, tags=["outcomes"])
@@ -64,6 +59,30 @@ async def post_outcome(case_id: uuid.UUID, body: OutcomeIn, principal: OutcomeRe
 
     return await idempotent(pool, principal=principal, key=idempotency_key, payload=body, action=action,
                             scope=f"POST /v1/cases/{case_id}/outcome")
+
+
+@router.post("/cases/{case_id}/outcome/referral", status_code=201, response_model=OutcomeOut, tags=["outcomes"])
+async def post_referral_follow_up(case_id: uuid.UUID, body: ReferralFollowUpIn, principal: OutcomeRecorder, pool: Pool,
+                                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    """Move the case's referral forward (proposed → accepted → taken_up); taken_up bills referral_taken_up."""
+    async def action(conn: asyncpg.Connection) -> tuple[int, Any]:
+        outcome, case = await follow_up_referral(conn=conn, principal=principal, case_id=case_id, status=body.status,
+                                                 at=body.updated_at, note=body.note, now=datetime.now(UTC))
+        return 201, outcome_out(outcome, external_ref=case.external_ref, internal=True)
+
+    return await idempotent(pool, principal=principal, key=idempotency_key, payload=body, action=action,
+                            scope=f"POST /v1/cases/{case_id}/outcome/referral")
+
+
+@router.get("/campaigns/{campaign_id}/outcomes.csv", tags=["outcomes"], response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}}, "description": "One row per outcome, oldest first"}})
+async def get_campaign_outcomes_csv(campaign_id: uuid.UUID, principal: PartnerFileReader, pool: Pool,
+                                    ) -> StreamingResponse:
+    """Every outcome of a campaign as CSV: the partner feed as a file (corrections included, no agent notes)."""
+    async with pool.acquire() as conn:
+        await check_campaign_readable(conn=conn, principal=principal, campaign_id=campaign_id)
+    return StreamingResponse(campaign_outcomes_csv(pool=pool, campaign_id=campaign_id), media_type="text/csv",
+                             headers={"Content-Disposition": f'attachment; filename="outcomes-{campaign_id}.csv"'})
 
 
 @router.get("/cases/{case_id}/outcome", response_model=CaseOutcomesOut, tags=["outcomes"])
@@ -92,7 +111,12 @@ async def put_partner_tariff(partner_id: PartnerId, body: TariffIn, principal: T
 
 @router.get("/partners/{partner_id}/statements/{period}", response_model=StatementOut, tags=["finance"])
 async def get_statement(partner_id: PartnerId, period: Period, principal: StatementReader, pool: Pool) -> StatementOut:
-    """The partner's draft statement for a month: lines, minimum/cap adjustment, VAT and total in cents."""
+    """A partner's month (a live draft until finalised): lines, minimum/cap adjustment, VAT, total in cents."""
     async with pool.acquire() as conn:
-        statement = await draft_statement(conn=conn, principal=principal, partner_id=partner_id, period=period)
-    return statement_out(statement)
+        statement, invoice_number = await draft_statement(conn=conn, principal=principal, partner_id=partner_id,
+                                                          period=period)
+    return statement_out(statement, invoice_number)
+
+
+router.include_router(invoices_router)
+router.include_router(payments_router)

@@ -12,7 +12,7 @@ from relais_outcomes.domain.commands import PutTariff, RecordOutcome
 from relais_outcomes.domain.outcomes import Outcome, OutcomeDetails
 from relais_outcomes.domain.statements import Statement
 from relais_outcomes.service_layer.finance import TariffVersionUsage
-from relais_platform.contracts import BillingKind, ContactUpdate, OutcomeType, PaymentPlan, Referral
+from relais_platform.contracts import BillingKind, ContactUpdate, OutcomeType, PaymentPlan, Referral, ReferralStatus
 
 # Money from the outside is a JSON integer: no "12", no 12.0, no true.
 StrictCents = Annotated[int, Field(strict=True, ge=0, le=100_000_000_000, description="Euro cents")]
@@ -44,6 +44,14 @@ class OutcomeIn(Body):
                                    contact_update=self.contact_update),
             supersedes_outcome_id=self.supersedes_outcome_id, correction_reason=self.correction_reason,
         )
+
+
+class ReferralFollowUpIn(Body):
+    """The next step of the case's referral."""
+
+    status: Literal[ReferralStatus.ACCEPTED, ReferralStatus.TAKEN_UP]
+    updated_at: AwareDatetime | None = Field(default=None, description="When the step happened; defaults to now")
+    note: str | None = Field(default=None, max_length=2000, description="Agent note; never shown to the partner")
 
 
 class OutcomeOut(BaseModel):
@@ -172,6 +180,8 @@ class StatementLineOut(BaseModel):
     tariff_version_id: uuid.UUID | None
     evidence_event_ids: list[uuid.UUID]
     unpriced: bool
+    period: str = Field(description="The month of the work; earlier than the statement's when carried forward")
+    carried_forward: bool = Field(default=False, description="A late line of an already invoiced month")
 
 
 class AdjustmentOut(BaseModel):
@@ -182,11 +192,12 @@ class AdjustmentOut(BaseModel):
 
 
 class StatementOut(BaseModel):
-    """A draft monthly statement: lines, subtotal, minimum/cap adjustment, VAT (half-up) and total, in cents."""
+    """A monthly statement, draft or finalised: lines, subtotal, min/cap adjustment, VAT (half-up), total in cents."""
 
     partner_id: str
     period: str
-    status: Literal["draft"] = "draft"
+    status: Literal["draft", "finalized"] = "draft"
+    invoice_number: str | None = Field(default=None, description="Set once the month is finalised")
     currency: Literal["EUR"] = "EUR"
     tariff_version_id: uuid.UUID | None = Field(description="The version in force on the month's last day")
     lines: list[StatementLineOut]
@@ -201,15 +212,17 @@ class StatementOut(BaseModel):
     total_cents: int
 
 
-def statement_out(s: Statement) -> StatementOut:
-    """The JSON of a draft statement."""
+def statement_out(s: Statement, invoice_number: str | None = None) -> StatementOut:
+    """The JSON of a statement (draft, or finalised under `invoice_number`)."""
     return StatementOut(
-        partner_id=s.partner_id, period=s.period,
+        partner_id=s.partner_id, period=s.period, status="finalized" if invoice_number else "draft",
+        invoice_number=invoice_number,
         tariff_version_id=s.tariff.tariff_version_id if s.tariff else None,
         lines=[StatementLineOut(
             line_id=x.line_id, kind=x.kind, case_id=x.case_id, campaign_id=x.campaign_id,
             amount_cents=x.amount_cents, occurred_at=x.occurred_at, tariff_version_id=x.tariff_version_id,
-            evidence_event_ids=list(x.evidence_event_ids), unpriced=x.unpriced) for x in s.lines],
+            evidence_event_ids=list(x.evidence_event_ids), unpriced=x.unpriced, period=x.period,
+            carried_forward=x.period != s.period) for x in s.lines],
         counts_by_kind=s.counts_by_kind, unpriced_count=s.unpriced_count, subtotal_cents=s.subtotal_cents,
         adjustment=AdjustmentOut(kind=s.adjustment.kind, amount_cents=s.adjustment.amount_cents)
         if s.adjustment else None,

@@ -10,14 +10,19 @@ import faust
 from relais_outcomes.service_layer.billing import bill_attempts, bill_resolutions
 from relais_outcomes.service_layer.consumers import Consumer, consume_batch
 from relais_outcomes.service_layer.projections import project_assignments, project_cases_opened
-from relais_platform.contracts import AssignmentChanged, AttemptRecorded, CaseOpened, CaseResolved, Topics
+from relais_outcomes.service_layer.system_outcomes import record_recalls
+from relais_platform.contracts import AssignmentChanged, AttemptRecorded, CaseOpened, CaseRecalled, CaseResolved, Topics
 from relais_platform.kafka import process_batches
 from relais_platform.runtime import Resources
+
+# Bigger batches than the platform default: a batch is one transaction with a fixed number of round trips.
+BATCH = 2000
 
 # Billing is derived from the published events rather than inside the HTTP transaction on purpose:
 # replaying the topics reproduces exactly the same lines.
 CONSUMERS: tuple[Consumer, ...] = (
     Consumer(Topics.CASES_OPENED, CaseOpened, project_cases_opened),
+    Consumer(Topics.CASES_RECALLED, CaseRecalled, record_recalls),
     Consumer(Topics.ASSIGNMENTS, AssignmentChanged, project_assignments),
     Consumer(Topics.ATTEMPTS, AttemptRecorded, bill_attempts),
     Consumer(Topics.OUTCOMES_RESOLVED, CaseResolved, bill_resolutions),
@@ -41,6 +46,6 @@ def _register_agent(app: faust.App, resources: Resources, consumer: Consumer) ->
     handler = batch_handler(resources, consumer)
 
     async def agent(stream: Any) -> None:
-        await process_batches(stream, handler, consumer=consumer.name)
+        await process_batches(stream, handler, consumer=consumer.name, max_batch=BATCH)
 
     app.agent(app.topic(consumer.topic), name=consumer.name)(agent)

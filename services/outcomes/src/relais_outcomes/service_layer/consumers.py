@@ -3,6 +3,7 @@ only the new events, all in one transaction."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ import pydantic
 import structlog
 
 from relais_platform.db import claim_events
-from relais_platform.events import Envelope, EventData, decode
+from relais_platform.events import Envelope, EventData
 from relais_platform.kafka import POISON_EVENTS
 
 log = structlog.get_logger(__name__)
@@ -35,12 +36,22 @@ class Consumer:
         return "outcomes." + self.topic.removeprefix("relais.").removesuffix(".v1")
 
 
+@functools.cache
+def envelope_of(model: type[EventData]) -> type[Envelope[Any]]:
+    """The parametrised envelope class of a payload model, built once (pydantic generics are slow to look up)."""
+    return Envelope[model]  # type: ignore[valid-type]
+
+
 def decode_batch(raws: Sequence[bytes], *, consumer: Consumer) -> list[Envelope[Any]]:
-    """Typed events of a batch, first occurrence of each id only; an undecodable value is logged and skipped."""
+    """Typed events of a batch, first occurrence of each id only; an undecodable value is logged and skipped.
+
+    Same result as events.decode, parsed straight from the JSON bytes by pydantic-core (the hot path).
+    """
     events: dict[uuid.UUID, Envelope[Any]] = {}
+    model = envelope_of(consumer.model)
     for raw in raws:
         try:
-            event = decode(raw, consumer.model)
+            event = model.model_validate_json(raw)
         except (pydantic.ValidationError, ValueError, TypeError) as exc:
             POISON_EVENTS.labels(consumer.name).inc()
             log.warning("poison event skipped", consumer=consumer.name, error=str(exc)[:500])

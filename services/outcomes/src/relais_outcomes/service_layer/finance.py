@@ -7,13 +7,12 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from relais_outcomes.adapters import tariffs_repo
-from relais_outcomes.adapters.billing_repo import lines_of_period
+from relais_outcomes.adapters import invoices_repo, tariffs_repo
 from relais_outcomes.adapters.projections import partner_known
-from relais_outcomes.domain.calendar import last_day_of
 from relais_outcomes.domain.commands import PutTariff
-from relais_outcomes.domain.statements import Statement, build_statement
-from relais_outcomes.domain.tariffs import Tariff, tariff_in_force
+from relais_outcomes.domain.statements import Adjustment, AdjustmentKind, Statement
+from relais_outcomes.domain.tariffs import Tariff
+from relais_outcomes.service_layer.invoicing import statement_of
 from relais_platform.auth import Principal, Role
 from relais_platform.errors import Conflict, NotFound
 
@@ -61,13 +60,21 @@ async def tariff_versions(*, conn: asyncpg.Connection, partner_id: str) -> list[
 
 
 async def draft_statement(*, conn: asyncpg.Connection, principal: Principal, partner_id: str,
-                          period: str) -> Statement:
-    """A partner's draft statement for a month; a partner sees only its own (404 otherwise)."""
+                          period: str) -> tuple[Statement, str | None]:
+    """A partner's statement for a month and its invoice number once finalised (then the frozen invoice);
+    a partner sees only its own (404 otherwise)."""
     if principal.role == Role.PARTNER and principal.partner_id != partner_id:
         raise NotFound(f"partner {partner_id} not found", field="partner_id")
     if not await partner_known(conn, partner_id=partner_id):
         raise NotFound(f"partner {partner_id} not found", field="partner_id")
-    lines = await lines_of_period(conn, partner_id=partner_id, period=period)
+    invoice = await invoices_repo.invoice_of_period(conn, partner_id=partner_id, period=period)
+    if invoice is None:
+        return await statement_of(conn=conn, partner_id=partner_id, period=period), None
     versions = (await tariffs_repo.tariffs_of(conn, partner_ids=[partner_id]))[partner_id]
-    return build_statement(partner_id=partner_id, period=period, lines=lines,
-                           tariff_at_month_end=tariff_in_force(versions, last_day_of(period)))
+    tariff = next((v for v in versions if v.tariff_version_id == invoice.tariff_version_id), None)
+    adjustment = Adjustment(AdjustmentKind(invoice.adjustment_kind), invoice.adjustment_cents) \
+        if invoice.adjustment_kind else None
+    lines = await invoices_repo.invoice_lines(conn, number=invoice.number)
+    return Statement(partner_id=partner_id, period=period, lines=tuple(lines), tariff=tariff,
+                     subtotal_cents=invoice.subtotal_cents, adjustment=adjustment, vat_rate_bp=invoice.vat_rate_bp,
+                     vat_cents=invoice.vat_cents), invoice.number
