@@ -17,7 +17,10 @@ install() {
   command -v mvn >/dev/null || die "mvn is required to fetch the Kafka jars from Maven Central"
   log "fetching Kafka jars from Maven Central into $LIBS"
   rm -rf "$LIBS"
-  mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIBS"
+  mkdir -p "$LOG_DIR/kafka"
+  mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$LIBS" >"$LOG_DIR/kafka/maven.log" 2>&1 \
+    || die "Maven could not fetch the Kafka jars; see $LOG_DIR/kafka/maven.log"
   touch "$LIBS/.complete"
 }
 
