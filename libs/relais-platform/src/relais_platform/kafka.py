@@ -23,7 +23,6 @@ from relais_platform.ids import derived_id
 log = structlog.get_logger(__name__)
 
 BATCH_FAILURES = Counter("relais_consumer_batch_failures_total", "Batches that failed and were retried", ["consumer"])
-POISON_EVENTS = Counter("relais_consumer_poison_events_total", "Events that could not be decoded", ["consumer"])
 
 DEFAULT_PARTITIONS = 6
 

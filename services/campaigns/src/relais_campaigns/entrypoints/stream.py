@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import faust
-import orjson
-import pydantic
 import structlog
 
 from relais_campaigns.service_layer.case_events import open_cases, resolve_cases
 from relais_campaigns.service_layer.housekeeping import release_unavailable
 from relais_platform.contracts import CaseOpened, CaseResolved, Topics
-from relais_platform.events import Envelope, EventData, decode
-from relais_platform.kafka import POISON_EVENTS, BatchHandler, process_batches
+from relais_platform.events import EventData, decode_batch
+from relais_platform.kafka import BatchHandler, process_batches
 from relais_platform.runtime import Resources
 
 log = structlog.get_logger(__name__)
@@ -26,32 +24,6 @@ OUTCOMES_RESOLVED_CONSUMER = "campaigns.outcomes_resolved"
 
 D = TypeVar("D", bound=EventData)
 CaseHandler = Callable[..., Awaitable[int]]
-
-
-def decode_batch(values: Sequence[bytes], model: type[D], *, consumer: str) -> list[Envelope[D]]:
-    """The events of a batch that decode as `model`; a poison value is counted, logged and skipped
-    (without its content: it may carry personal data)."""
-    events: list[Envelope[D]] = []
-    for raw in values:
-        try:
-            event = decode(raw, model)
-        except pydantic.ValidationError as exc:
-            fields = sorted({".".join(map(str, e["loc"])) for e in exc.errors()})
-            _poison(consumer, reason="invalid", fields=fields)
-            continue
-        except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
-            _poison(consumer, reason=type(exc).__name__)
-            continue
-        if event.type != model.event_type:
-            _poison(consumer, reason="unexpected type", event_id=str(event.id), type=event.type)
-            continue
-        events.append(event)
-    return events
-
-
-def _poison(consumer: str, **details: Any) -> None:
-    POISON_EVENTS.labels(consumer).inc()
-    log.warning("undecodable event skipped", consumer=consumer, **details)
 
 
 def batch_handler(resources: Resources, model: type[D], handler: CaseHandler, *, consumer: str) -> BatchHandler:

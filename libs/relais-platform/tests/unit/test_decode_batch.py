@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 
 import orjson
 
-from relais_campaigns.entrypoints.stream import decode_batch
 from relais_platform.contracts import CaseOpened, CaseResolved, OutcomeType
-from relais_platform.events import encode, envelope
+from relais_platform.events import decode_batch, encode, envelope
 
 
 def resolved() -> bytes:
@@ -32,3 +31,20 @@ def test_an_event_of_another_type_is_skipped() -> None:
     assert decode_batch([orjson.dumps(relabelled)], CaseResolved, consumer="test") == []
     relabelled["type"] = CaseResolved.event_type
     assert len(decode_batch([orjson.dumps(relabelled)], CaseResolved, consumer="test")) == 1
+
+
+def test_a_redelivered_id_in_the_same_batch_is_kept_once() -> None:
+    good = resolved()
+    assert len(decode_batch([good, good], CaseResolved, consumer="test")) == 1
+
+
+def test_poison_is_logged_without_its_content(capsys) -> None:
+    from relais_platform.logging import configure_logging
+
+    configure_logging(service="test", level="INFO", json=True)
+    bad = orjson.loads(resolved())
+    bad["data"]["external_ref"] = ""  # invalid, and a value that must not reach the log
+    bad["data"]["partner_id"] = "Jean Dupont +33612345678"
+    decode_batch([orjson.dumps(bad)], CaseResolved, consumer="test")
+    err = capsys.readouterr().err
+    assert "data.partner_id" in err and "+33612345678" not in err
