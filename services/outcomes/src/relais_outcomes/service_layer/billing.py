@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -40,10 +41,10 @@ async def _bill(conn: asyncpg.Connection, events: Sequence[Envelope[Any]], rule:
     tariffs = await tariffs_of(conn, partner_ids=partner_ids, share_lock=True)
     lines = [line for e in events for line in rule(e, tariff_at(tariffs[e.data.partner_id], occurred_at(e)))]
     added = await insert_new_lines(conn, lines=lines)
-    for line in added:
-        if line.unpriced:
-            log.warning("unpriced billing line: the partner had no tariff in force", partner_id=line.partner_id,
-                        kind=str(line.kind), occurred_at=line.occurred_at.isoformat(), line_id=str(line.line_id))
+    unpriced = Counter((line.partner_id, str(line.kind)) for line in added if line.unpriced)
+    for (partner_id, kind), count in unpriced.items():  # one line per partner and kind, not one per event
+        log.warning("unpriced billing lines: the partner had no tariff in force", partner_id=partner_id, kind=kind,
+                    lines=count)
     now = datetime.now(UTC)
     await enqueue_encoded(conn, [published(line, now) for line in added])
     return added
