@@ -83,14 +83,6 @@ def decode(raw: bytes | str | dict[str, Any], data_type: type[D]) -> Envelope[D]
     return envelope_type(data_type).model_validate(obj)
 
 
-def event_type_of(raw: bytes) -> str | None:
-    """The CloudEvents `type` of raw bytes, without validating the payload (for routing)."""
-    try:
-        return orjson.loads(raw).get("type")
-    except (orjson.JSONDecodeError, AttributeError):
-        return None
-
-
 def decode_batch(raws: Sequence[bytes], data_type: type[D], *, consumer: str) -> list[Envelope[D]]:
     """The events of a consumed batch that are `data_type`, first occurrence of each id only.
 

@@ -32,6 +32,7 @@ class Resources:
         self.schema = schema
         self._pool: asyncpg.Pool | None = None
         self._producer: AIOKafkaProducer | None = None
+        self._admin: AIOKafkaAdminClient | None = None  # kept for /readyz: probes come every few seconds
         self._lock = asyncio.Lock()
 
     async def pool(self) -> asyncpg.Pool:
@@ -54,6 +55,9 @@ class Resources:
 
     async def close(self) -> None:
         """Release what was created."""
+        if self._admin is not None:
+            await self._admin.close()
+            self._admin = None
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
@@ -70,12 +74,11 @@ class Resources:
         await pool.fetchval("SELECT 1")
 
     async def _kafka_ok(self) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap, request_timeout_ms=2000)
-        await admin.start()
-        try:
-            await admin.describe_cluster()
-        finally:
-            await admin.close()
+        if self._admin is None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap, request_timeout_ms=2000)
+            await admin.start()
+            self._admin = admin
+        await self._admin.describe_cluster()
 
     async def run_outbox_relay(self) -> None:
         """Publish this schema's outbox until cancelled (leader-elected across processes)."""

@@ -7,8 +7,6 @@ the services started by `make up`; each suite rebuilds its service schema once p
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -69,20 +67,16 @@ def kafka_bootstrap() -> str:
     return KAFKA_BOOTSTRAP
 
 
-@pytest.fixture
-def unique_id() -> str:
-    """A short unique slug, to keep tests apart on shared topics and tables."""
-    return uuid.uuid4().hex[:10]
-
-
 def token_for(role: Role | str, *, secret: str = DEFAULT_JWT_SECRET, sub: str | None = None, **scope: str) -> str:
     """A signed bearer token for tests."""
-    return mint_token(secret=secret, role=role, sub=sub or f"test-{role}", **scope)
+    # One subject per principal: two test partners must never share idempotency keys or audit trails.
+    subject = sub or ":".join([f"test-{role}", *(str(v) for v in scope.values())])
+    return mint_token(secret=secret, role=role, sub=subject, **scope)
 
 
-def auth_header(role: Role | str, **scope: str) -> dict[str, str]:
+def auth_header(role: Role | str, *, sub: str | None = None, **scope: str) -> dict[str, str]:
     """`Authorization` header for a test principal."""
-    return {"Authorization": f"Bearer {token_for(role, **scope)}"}
+    return {"Authorization": f"Bearer {token_for(role, sub=sub, **scope)}"}
 
 
 async def pool_on(dsn: str, schema: str) -> asyncpg.Pool:
@@ -90,4 +84,3 @@ async def pool_on(dsn: str, schema: str) -> asyncpg.Pool:
     return await create_pool(dsn=dsn, schema=schema, min_size=1, max_size=5)
 
 
-__all__ = ["AsyncIterator", "auth_header", "ensure_database", "fresh_schema", "pool_on", "token_for", "truncate_all"]

@@ -155,3 +155,6 @@ async def test_idempotency_key_replays_the_first_response_and_refuses_another_bo
     other = Principal(sub="p2", role=Role.PARTNER, partner_id="q")
     await idempotent(platform_pool, principal=other, key="k1", scope="POST /x", payload={"a": 2}, action=action)
     assert len(calls) == 2  # keys are scoped per caller
+    same_sub = Principal(sub="p1", role=Role.PARTNER, partner_id="q")
+    await idempotent(platform_pool, principal=same_sub, key="k1", scope="POST /x", payload={"a": 3}, action=action)
+    assert len(calls) == 3  # ... and per partner, even under one token subject

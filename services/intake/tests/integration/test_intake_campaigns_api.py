@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from relais_platform.testing import auth_header
+
 pytestmark = pytest.mark.integration
 
 
@@ -166,10 +168,12 @@ async def test_lifecycle_replay_with_idempotency_key(intake_client, intake_as, i
 
 async def test_partners_sharing_a_token_subject_never_replay_each_other(intake_client, intake_as,
                                                                        intake_campaign_body, intake_key) -> None:
-    key = intake_key()  # both test tokens carry sub "test-partner": the scope must still keep them apart
+    key = intake_key()  # both tokens carry the same sub: the scope must still keep the partners apart
     acme = await intake_client.post("/v1/campaigns", json=intake_campaign_body(),
-                                    headers={**intake_as("partner", partner_id="acme"), "Idempotency-Key": key})
+                                    headers={**auth_header("partner", sub="shared", partner_id="acme"),
+                                             "Idempotency-Key": key})
     other = await intake_client.post("/v1/campaigns", json=intake_campaign_body(),
-                                     headers={**intake_as("partner", partner_id="other"), "Idempotency-Key": key})
+                                     headers={**auth_header("partner", sub="shared", partner_id="other"),
+                                              "Idempotency-Key": key})
     assert acme.status_code == other.status_code == 201
     assert (acme.json()["partner_id"], other.json()["partner_id"]) == ("acme", "other")
