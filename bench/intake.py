@@ -20,10 +20,9 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.stack import BenchStack, peak_rss_mib
-from relais_platform.auth import mint_token
-from relais_platform.config import DEFAULT_JWT_SECRET
 from relais_platform.contracts import Topics
 from relais_platform.kafka import ensure_topics, make_producer, namespaced
+from relais_platform.testing import auth_header
 
 ROWS = int(os.environ.get("RELAIS_BENCH_INTAKE_ROWS", "1000000"))
 BAD_SHARE = 0.02
@@ -53,7 +52,7 @@ def _row(i: int, rng: random.Random) -> str:
     return f"P{i:08d};{last};{first};{phone};{street};{postcode};{city};{amount};{since};Agence {i % 37}\r\n"
 
 
-async def _csv(rows: int, sent: list[int]) -> AsyncIterator[bytes]:
+async def _csv(rows: int) -> AsyncIterator[bytes]:
     """The file, generated as it is uploaded (never held whole): ~1 MiB pieces."""
     rng = random.Random(42)
     yield "\ufeff".encode() + HEADER.encode()  # UTF-8 with a BOM, as Excel saves it
@@ -61,9 +60,7 @@ async def _csv(rows: int, sent: list[int]) -> AsyncIterator[bytes]:
     for i in range(rows):
         batch.append(_row(i, rng))
         if len(batch) == 8000:
-            data = "".join(batch).encode()
-            sent[0] += len(data)
-            yield data
+            yield "".join(batch).encode()
             batch.clear()
             await asyncio.sleep(0)
     if batch:
@@ -98,7 +95,7 @@ async def _consumer(bootstrap: str, topic: str) -> AIOKafkaConsumer:
 
 async def _intake_run(stack: BenchStack, bootstrap: str) -> tuple[list[str], int, float]:
     """Upload, wait for the last opened case on Kafka; returns (lines, accepted, event size)."""
-    admin = {"Authorization": f"Bearer {mint_token(secret=DEFAULT_JWT_SECRET, role='admin', sub='bench')}"}
+    admin = auth_header("admin", sub="bench")
     today = date.today()
     async with httpx.AsyncClient(base_url=stack.url("intake"), timeout=600, headers=admin) as client:
         campaign = (await client.post("/v1/campaigns", json={
@@ -106,13 +103,13 @@ async def _intake_run(stack: BenchStack, bootstrap: str) -> tuple[list[str], int
             "starts_on": today.isoformat(), "ends_on": (today + timedelta(days=90)).isoformat()})).json()
         consumer = await _consumer(bootstrap, namespaced(Topics.CASES_OPENED, stack.namespace))
         target: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        counted, sent = [0], [0]
+        counted = [0]
         counter = asyncio.create_task(_count_opened(consumer, target, counted))
         pids = {n: p.pid for n, p in stack.processes.items()}
         samples: list[tuple[float, float]] = []
         started = time.perf_counter()
         response = await client.post(f"/v1/campaigns/{campaign['campaign_id']}/cases/upload",
-                                     content=_csv(ROWS, sent), headers={"Content-Type": "text/csv"})
+                                     content=_csv(ROWS), headers={"Content-Type": "text/csv"})
         uploaded = time.perf_counter() - started
         submission_url = response.headers["Location"]
         while (sub := (await client.get(submission_url)).json())["status"] not in ("done", "failed"):

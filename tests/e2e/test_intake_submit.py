@@ -3,6 +3,7 @@ rejection report in the file's own charset and separator, and the accepted cases
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import uuid
@@ -39,6 +40,8 @@ async def test_relais_submit_uploads_follows_and_points_to_the_report(tmp_path: 
                              capture_output=True, text=True, timeout=120, check=False)
         assert run.returncode == 0, run.stdout + run.stderr
         assert "accepted" in run.stdout and "rejection report: " in run.stdout
+        counts = dict(re.findall(r"^\s*(accepted|rejected|duplicates)\s+(\d+)\s*$", run.stdout, re.M))
+        assert counts == {"accepted": "2", "rejected": "1", "duplicates": "0"}, run.stdout  # the summary a user reads
         report_url = run.stdout.split("rejection report: ", 1)[1].split()[0]
         assert report_url.startswith(f"{INTAKE}/v1/submissions/")
         submission_url = report_url.removesuffix("/rejections.csv").removeprefix(INTAKE)

@@ -76,6 +76,19 @@ async def test_records_are_validated_like_rows_and_bad_ones_dead_lettered(intake
     assert next(d for d in dead if d.external_ref == "K7").partner_id == "beta"  # told to its producer, not acme
 
 
+async def test_a_malformed_partner_id_neither_crashes_the_batch_nor_reaches_a_dead_letter(
+        intake_client, intake_campaign, intake_pool) -> None:
+    campaign = await intake_campaign()
+    records = [
+        _record(1, b"not json", key="P1", partner="Not A Slug"),                           # bad header, no JSON
+        _record(2, _case(partner_id="acme\n", campaign_id="42"), key="P2"),               # trailing newline
+        _record(3, _case(), key="P3", partner="acme", campaign=campaign["campaign_id"]),  # still taken
+    ]
+    assert await _take(intake_pool, records) == 3
+    assert [r["external_ref"] for r in await intake_pool.fetch("SELECT external_ref FROM cases")] == ["P3"]
+    assert await intake_pool.fetchval("SELECT count(*) FROM outbox WHERE topic = $1", Topics.INTAKE_REJECTIONS) == 0
+
+
 async def test_a_redelivered_batch_changes_nothing(intake_client, intake_campaign, intake_pool) -> None:
     campaign = await intake_campaign()
     batch = [_record(i, _case(), key=f"R{i}", partner="acme", campaign=campaign["campaign_id"]) for i in range(5)]

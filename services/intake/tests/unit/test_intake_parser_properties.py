@@ -26,6 +26,8 @@ def _only_field_problems(parse, value) -> object:
 def test_no_input_breaks_any_parser(value: object) -> None:
     for parse in (parse_amount_cents, parse_phone, normalise_postcode):
         _only_field_problems(parse, value)
+    cents = _only_field_problems(parse_amount_cents, value)
+    assert cents is None or (type(cents) is int and 0 < cents <= MAX_AMOUNT_CENTS)  # a parsed amount is storable
 
 
 @given(st.integers(min_value=1, max_value=MAX_AMOUNT_CENTS))

@@ -36,6 +36,8 @@ def test_unroutable_records_say_why() -> None:
         (b'{"a": 1}', (("relais-partner-id", b"Not A Slug"),)): ("partner_unknown", None),
         (b'{"a": 1}', (("relais-partner-id", b"acme"), ("relais-campaign-id", b"42"))): ("campaign_unknown", "acme"),
         (None, (("relais-partner-id", b"acme"),)): ("invalid_json", "acme"),
+        (b"not json", (("relais-partner-id", b"Not A Slug"),)): ("invalid_json", None),
+        (b'{"partner_id": "acme\\n"}', ()): ("partner_unknown", None),
     }
     for (value, headers), (code, partner) in cases.items():
         routed = read_record(b"K", value, list(headers))

@@ -27,7 +27,6 @@ class ChunkFile(io.RawIOBase):
         self._size = size
         self._pos = 0
         self._cached: tuple[int, bytes] | None = None
-        self.high_water = 0  # the furthest offset read: the parser's progress through the file
 
     def readable(self) -> bool:
         return True
@@ -52,7 +51,6 @@ class ChunkFile(io.RawIOBase):
         data = self._cached[1][start:start + len(buffer)]
         buffer[:len(data)] = data
         self._pos += len(data)
-        self.high_water = max(self.high_water, self._pos)
         return len(data)
 
 

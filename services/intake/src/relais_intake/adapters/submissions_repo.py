@@ -50,36 +50,22 @@ async def get_submission(*, conn: asyncpg.Connection, submission_id: uuid.UUID) 
     return _submission(row) if row else None
 
 
-async def store_rejections(*, conn: asyncpg.Connection, submission_id: uuid.UUID,
-                           rejected: Sequence[RejectedCase]) -> None:
-    """Keep every rejected line with its fields as sent and its reasons, in one statement."""
-    if not rejected:
-        return
-    await conn.execute(
-        "INSERT INTO rejections (submission_id, line, external_ref, raw, reasons) "
-        "SELECT $1, line, ref, raw, reasons::jsonb "
-        "FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[]) AS r(line, ref, raw, reasons) "
-        "ON CONFLICT DO NOTHING",
-        submission_id, [r.line for r in rejected], [r.external_ref for r in rejected],
-        [storable(dict(r.raw)) for r in rejected],
-        # a list per row would read as a second array dimension: the reasons travel as JSON text
-        [orjson.dumps([e.as_dict() for e in r.reasons]).decode() for r in rejected],
-    )
-
-
-async def store_duplicates(*, conn: asyncpg.Connection, submission_id: uuid.UUID, duplicates: Sequence[CaseResult],
-                           checked: Sequence[RejectedCase | ValidCase]) -> None:
-    """Keep every duplicate line with its reason, next to the rejected ones (kind `duplicate`)."""
-    if not duplicates:
+async def store_refused(*, conn: asyncpg.Connection, submission_id: uuid.UUID, refused: Sequence[CaseResult],
+                        checked: Sequence[RejectedCase | ValidCase]) -> None:
+    """Keep every rejected or duplicate line (its outcome is its `kind`) with its fields as sent and its reasons,
+    in one statement."""
+    if not refused:
         return
     await conn.execute(
         "INSERT INTO rejections (submission_id, line, external_ref, raw, reasons, kind) "
-        "SELECT $1, line, ref, raw, reasons::jsonb, 'duplicate' "
-        "FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[]) AS r(line, ref, raw, reasons) "
+        "SELECT $1, line, ref, raw, reasons::jsonb, kind "
+        "FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[], $6::text[]) AS r(line, ref, raw, reasons, kind) "
         "ON CONFLICT DO NOTHING",
-        submission_id, [d.line for d in duplicates], [d.external_ref for d in duplicates],
-        [storable(dict(checked[d.index].raw)) for d in duplicates],
-        [orjson.dumps([e.as_dict() for e in d.reasons]).decode() for d in duplicates],
+        submission_id, [r.line for r in refused], [r.external_ref for r in refused],
+        [storable(dict(checked[r.index].raw)) for r in refused],
+        # a list per row would read as a second array dimension: the reasons travel as JSON text
+        [orjson.dumps([e.as_dict() for e in r.reasons]).decode() for r in refused],
+        [str(r.status) for r in refused],
     )
 
 

@@ -12,7 +12,12 @@ from typing import Any
 
 PARTNER_HEADER = "relais-partner-id"
 CAMPAIGN_HEADER = "relais-campaign-id"
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # the contracts' Slug: 1-64 of a-z 0-9 _ -
+
+
+def is_partner_id(text: str | None) -> bool:
+    """Whether `text` is a whole valid partner id (no trailing newline, unlike a `$`-anchored match)."""
+    return text is not None and _PARTNER_ID.fullmatch(text) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +50,7 @@ def read_record(key: bytes | None, value: bytes | None,
         body = json.loads(value) if value else None
     except (ValueError, UnicodeDecodeError):
         body = None
-    partner_hint = named.get(PARTNER_HEADER)
+    partner_hint = named.get(PARTNER_HEADER) if is_partner_id(named.get(PARTNER_HEADER)) else None
     if not isinstance(body, dict):
         text = (value or b"")[:2000].decode("utf-8", "replace")
         return UnroutableRecord(partner_hint, "record", "invalid_json", "the record value must be a JSON object "
@@ -56,7 +61,7 @@ def read_record(key: bytes | None, value: bytes | None,
     if ref and case.get("external_ref") in (None, ""):
         case["external_ref"] = ref
     ref = str(case.get("external_ref")) if case.get("external_ref") not in (None, "") else ref
-    if not _SLUG.match(partner_id):
+    if not is_partner_id(partner_id):
         return UnroutableRecord(None, "partner_id", "partner_unknown", "no valid partner id in the header "
                                 f"{PARTNER_HEADER} or the body", body, ref)
     try:

@@ -30,7 +30,7 @@ class StoredRejection:
 
 def render_rejections_csv(rejections: Sequence[StoredRejection]) -> str:
     """`;`-separated CSV: line, external_ref, the fields as sent, and "field: reason | field: reason"."""
-    flat = [_flatten(r.raw) for r in rejections]
+    flat = [flatten(r.raw) for r in rejections]
     others = sorted({k for row in flat for k in row} - set(STANDARD_COLUMNS) - {"external_ref"})
     columns = [*STANDARD_COLUMNS, *others]
     out = io.StringIO()
@@ -43,12 +43,13 @@ def render_rejections_csv(rejections: Sequence[StoredRejection]) -> str:
     return out.getvalue()
 
 
-def _flatten(raw: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten(raw: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested fields as dotted names: {"address": {"city": "Lyon"}} -> {"address.city": "Lyon"}."""
     flat: dict[str, Any] = {}
     for key, value in raw.items():
         name = f"{prefix}{key}"
         if isinstance(value, Mapping) and value:
-            flat.update(_flatten(value, f"{name}."))
+            flat.update(flatten(value, f"{name}."))
         else:
             flat[name] = value
     return flat

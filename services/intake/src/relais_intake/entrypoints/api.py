@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import asyncpg
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from relais_intake.domain.campaign import Lifecycle, NewCampaign
+from relais_intake.domain.partner_record import is_partner_id
+from relais_intake.entrypoints.deps import Pool, scope_of
 from relais_intake.entrypoints.people_api import router as people_router
 from relais_intake.entrypoints.schemas import (
     CampaignDetailOut,
@@ -31,24 +32,10 @@ router = APIRouter(prefix="/v1", tags=["intake"])
 
 CAMPAIGN_READERS = (Role.PARTNER, Role.ADMIN, Role.FINANCE, Role.SUPERVISOR)
 CAMPAIGN_WRITERS = (Role.PARTNER, Role.ADMIN)
-_PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
-
-
-async def _pool(request: Request) -> asyncpg.Pool:
-    return await request.app.state.resources.pool()
-
-
-Pool = Annotated[asyncpg.Pool, Depends(_pool)]
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _scope(principal: Principal, request: Request) -> str:
-    """Idempotency scope: the concrete path (a key is per resource) and the caller's partner, so that two
-    partners whose tokens happen to share a subject never replay each other's responses."""
-    return f"{principal.partner_id or '-'}|{request.method} {request.url.path}"
 
 
 def _new_campaign(body: CampaignIn, principal: Principal) -> NewCampaign:
@@ -61,7 +48,7 @@ def _new_campaign(body: CampaignIn, principal: Principal) -> NewCampaign:
     if body.partner_id is not None and body.partner_id != principal.partner_id:
         raise Unprocessable("a partner creates campaigns only for itself", field="partner_id")
     partner_id = principal.partner_id or ""
-    if not _PARTNER_ID.fullmatch(partner_id):
+    if not is_partner_id(partner_id):
         raise Unprocessable("the token's partner_id is not a valid partner id (1-64 of a-z 0-9 _ -)",
                             field="partner_id")
     return NewCampaign(partner_id=partner_id, **fields)
@@ -77,7 +64,7 @@ async def create_campaign(body: CampaignIn, principal: CurrentPrincipal, pool: P
     async def action(conn: asyncpg.Connection) -> tuple[int, CampaignOut]:
         return 201, CampaignOut.of(await campaigns.create_campaign(conn=conn, new=new, now=_now()))
 
-    return await idempotent(pool, principal=principal, key=key, scope=_scope(principal, request), payload=body,
+    return await idempotent(pool, principal=principal, key=key, scope=scope_of(principal, request), payload=body,
                             action=action)
 
 
@@ -99,7 +86,7 @@ async def _lifecycle(campaign_id: uuid.UUID, action: Lifecycle, principal: Princ
                                                           action=action, now=_now())
         return 200, CampaignOut.of(campaign)
 
-    return await idempotent(pool, principal=principal, key=key, scope=_scope(principal, request), payload={},
+    return await idempotent(pool, principal=principal, key=key, scope=scope_of(principal, request), payload={},
                             action=change)
 
 
@@ -137,7 +124,7 @@ async def submit_cases(campaign_id: uuid.UUID, body: CasesIn, principal: Current
         report = await submissions.submit_cases(conn=conn, principal=principal, command=command, now=_now())
         return 200, SubmissionResultOut.body_of(report)
 
-    return await idempotent(pool, principal=principal, key=key, scope=_scope(principal, request),
+    return await idempotent(pool, principal=principal, key=key, scope=scope_of(principal, request),
                             payload={"cases": command.cases}, action=action)
 
 

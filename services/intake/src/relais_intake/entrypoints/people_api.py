@@ -7,14 +7,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from relais_intake.domain.opposition import opposition_of
 from relais_intake.domain.problems import FieldProblem
+from relais_intake.entrypoints.deps import Pool, scope_of
 from relais_intake.service_layer import people
-from relais_platform.auth import Principal, Role
+from relais_platform.auth import Role
 from relais_platform.contracts import Slug
 from relais_platform.errors import Unprocessable
 from relais_platform.http import CurrentPrincipal, IdempotencyKey, allow, idempotent
@@ -61,17 +62,6 @@ class RecallOut(BaseModel):
     recall_reason: str | None
 
 
-async def _pool(request: Request) -> asyncpg.Pool:
-    return await request.app.state.resources.pool()
-
-
-Pool = Annotated[asyncpg.Pool, Depends(_pool)]
-
-
-def _scope(principal: Principal, request: Request) -> str:
-    return f"{principal.partner_id or '-'}|{request.method} {request.url.path}"
-
-
 @router.post("/partners/{partner_id}/oppositions", status_code=201, response_model=OppositionOut)
 async def add_opposition(partner_id: Annotated[Slug, Path()], body: OppositionIn, principal: CurrentPrincipal,
                          pool: Pool, request: Request, key: IdempotencyKey = None) -> JSONResponse:
@@ -87,7 +77,7 @@ async def add_opposition(partner_id: Annotated[Slug, Path()], body: OppositionIn
                                              opposition=opposition, note=body.note, now=datetime.now(UTC))
         return 201, OppositionOut(**{k: row[k] for k in OppositionOut.model_fields})
 
-    return await idempotent(pool, principal=principal, key=key, scope=_scope(principal, request), payload=body,
+    return await idempotent(pool, principal=principal, key=key, scope=scope_of(principal, request), payload=body,
                             action=action)
 
 
@@ -104,5 +94,5 @@ async def recall_case(campaign_id: uuid.UUID, external_ref: Annotated[str, Path(
         row = await people.recall_case(conn=conn, principal=principal, command=command, now=datetime.now(UTC))
         return 200, RecallOut(**{k: row[k] for k in RecallOut.model_fields})
 
-    return await idempotent(pool, principal=principal, key=key, scope=_scope(principal, request),
+    return await idempotent(pool, principal=principal, key=key, scope=scope_of(principal, request),
                             payload=body or {}, action=action)

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-import asyncpg
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from relais_intake.domain.file_format import is_known_charset
 from relais_intake.domain.submission import SubmissionChannel
+from relais_intake.entrypoints.deps import Pool
 from relais_intake.entrypoints.schemas import SubmissionOut
 from relais_intake.entrypoints.upload_body import FilePart, boundary_of, multipart_file
 from relais_intake.service_layer.uploads import UploadFile, receive_file
@@ -30,13 +30,6 @@ _FILE_BODY = {"required": True, "content": {
     "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string",
                                                                                  "format": "binary"}}}},
 }}
-
-
-async def _pool(request: Request) -> asyncpg.Pool:
-    return await request.app.state.resources.pool()
-
-
-Pool = Annotated[asyncpg.Pool, Depends(_pool)]
 
 
 @router.post("/campaigns/{campaign_id}/cases/upload", status_code=202, response_model=SubmissionOut,

@@ -51,11 +51,10 @@ async def take_cases(*, conn: asyncpg.Connection, campaign: Campaign, submission
                              campaign_id=campaign.campaign_id, channel=channel, rejected_at=now) for r in rejected]
     await outbox.enqueue(conn, events)
     results = batch_results(checked, opened=opened, case_ids=case_ids, open_elsewhere=elsewhere)
-    duplicates = [r for r in results if r.status == Outcome.DUPLICATE]
-    await submissions_repo.store_rejections(conn=conn, submission_id=submission_id, rejected=rejected)
-    await submissions_repo.store_duplicates(conn=conn, submission_id=submission_id, duplicates=duplicates,
-                                            checked=checked)
-    return ChunkTaken(results=results, accepted=len(opened), rejected=len(rejected), duplicates=len(duplicates))
+    refused = [r for r in results if r.status != Outcome.ACCEPTED]
+    await submissions_repo.store_refused(conn=conn, submission_id=submission_id, refused=refused, checked=checked)
+    duplicates = sum(r.status == Outcome.DUPLICATE for r in refused)
+    return ChunkTaken(results=results, accepted=len(opened), rejected=len(rejected), duplicates=duplicates)
 
 
 async def _refuse_opposed(*, conn: asyncpg.Connection, partner_id: str,

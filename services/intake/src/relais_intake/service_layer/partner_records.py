@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -47,15 +47,14 @@ async def take_records(*, conn: asyncpg.Connection, records: Sequence[RawRecord]
             groups[(routed.partner_id, routed.campaign_id)].append((record.record_id, routed))
     for (partner_id, campaign_id), batch in groups.items():
         campaign = await campaigns_repo.get_campaign(conn=conn, campaign_id=campaign_id, lock="share")
-        dead += await _take_group(conn=conn, partner_id=partner_id, campaign=campaign, batch=batch, now=now)
+        dead += await _take_group(conn=conn, partner_id=partner_id, campaign=campaign, batch=batch, day=day, now=now)
     await outbox.enqueue(conn, dead)
     return len(new)
 
 
 async def _take_group(*, conn: asyncpg.Connection, partner_id: str, campaign: Campaign | None,
-                      batch: list[tuple[uuid.UUID, PartnerRecord]], now: datetime) -> list[Any]:
+                      batch: list[tuple[uuid.UUID, PartnerRecord]], day: date, now: datetime) -> list[Any]:
     """Validate and take one campaign's records; returns the dead letters of records the campaign cannot take."""
-    day = now.astimezone(BUSINESS_ZONE).date()
     if campaign is None or campaign.partner_id != partner_id:
         error = FieldError("campaign_id", "campaign_unknown", "no such campaign for this partner")
         return _dead_letters(batch, error, partner_id=partner_id, campaign_id=None, day=day, now=now)
@@ -78,24 +77,28 @@ async def _take_group(*, conn: asyncpg.Connection, partner_id: str, campaign: Ca
 
 
 def _dead_letters(batch: list[tuple[uuid.UUID, PartnerRecord]], error: FieldError, *, partner_id: str,
-                  campaign_id: uuid.UUID | None, day: Any, now: datetime) -> list[Any]:
-    submission_id = derived_id("kafka-unrouted", partner_id, day)
-    return [case_rejected(RejectedCase(0, _ref(r.case.get("external_ref")), (error,), r.case),
-                          submission_id=submission_id, partner_id=partner_id, campaign_id=campaign_id,
-                          channel="kafka", rejected_at=now, event_id=derived_id("kafka-dead", record_id))
+                  campaign_id: uuid.UUID | None, day: date, now: datetime) -> list[Any]:
+    return [_dead_letter(record_id, RejectedCase(0, _ref(r.case.get("external_ref")), (error,), r.case),
+                         partner_id=partner_id, campaign_id=campaign_id, day=day, now=now)
             for record_id, r in batch]
 
 
-def _unroutable(routed: UnroutableRecord, record: RawRecord, *, day: Any, now: datetime) -> list[Any]:
+def _unroutable(routed: UnroutableRecord, record: RawRecord, *, day: date, now: datetime) -> list[Any]:
     if routed.partner_id is None:  # a dead letter needs a partner to belong to: the log line is all we can do
         log.warning("partner record with no partner dropped", topic=record.topic, partition=record.partition,
                     offset=record.offset, reason=routed.reason)
         return []
     rejected = RejectedCase(0, _ref(routed.external_ref), (FieldError(routed.field, routed.code, routed.reason),),
                             routed.raw)
-    return [case_rejected(rejected, submission_id=derived_id("kafka-unrouted", routed.partner_id, day),
-                          partner_id=routed.partner_id, campaign_id=None, channel="kafka", rejected_at=now,
-                          event_id=derived_id("kafka-dead", record.record_id))]
+    return [_dead_letter(record.record_id, rejected, partner_id=routed.partner_id, campaign_id=None, day=day, now=now)]
+
+
+def _dead_letter(record_id: uuid.UUID, rejected: RejectedCase, *, partner_id: str, campaign_id: uuid.UUID | None,
+                 day: date, now: datetime) -> Any:
+    """The CaseRejected of one record, in the partner's day submission of unrouted records; one per record."""
+    return case_rejected(rejected, submission_id=derived_id("kafka-unrouted", partner_id, day), partner_id=partner_id,
+                         campaign_id=campaign_id, channel="kafka", rejected_at=now,
+                         event_id=derived_id("kafka-dead", record_id))
 
 
 def _ref(value: object) -> str | None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from relais_intake import SOURCE
+from relais_intake.domain.rejection_report import flatten
 from relais_intake.domain.validation import RejectedCase
 from relais_platform.contracts import CaseRejected
 from relais_platform.events import Envelope, envelope
@@ -17,27 +19,16 @@ def case_rejected(case: RejectedCase, *, submission_id: uuid.UUID, partner_id: s
                   channel: str, rejected_at: datetime, event_id: uuid.UUID | None = None) -> Envelope[Any]:
     """The dead letter of one refused line; its id derives from (submission, line) unless given, so a retry adds
     nothing. A line number 0 means the record had none in a submission."""
+    fields = flatten(case.raw) if isinstance(case.raw, Mapping) else {"value": case.raw}
     data = CaseRejected(
         submission_id=submission_id, partner_id=partner_id, campaign_id=campaign_id, channel=channel,
         line=case.line or None, external_ref=(case.external_ref or None) and case.external_ref[:200],
-        raw={str(k)[:200]: _text(v) for k, v in _flat(case.raw).items()},
+        raw={str(k)[:200]: _text(v) for k, v in fields.items()},
         reasons=[{"field": r.field[:100], "code": r.code[:64], "reason": r.reason[:500]} for r in case.reasons],
         rejected_at=rejected_at,
     )
     return envelope(data, source=SOURCE, event_id=event_id or derived_id("case-rejected", submission_id, case.line),
                     time=rejected_at)
-
-
-def _flat(raw: Any, prefix: str = "") -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        return {prefix.rstrip(".") or "value": raw}
-    flat: dict[str, Any] = {}
-    for key, value in raw.items():
-        if isinstance(value, dict) and value:
-            flat.update(_flat(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def _text(value: Any) -> str | None:

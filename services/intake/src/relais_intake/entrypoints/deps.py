@@ -1,0 +1,23 @@
+"""What every intake router shares: the pool dependency and the idempotency scope."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+
+from relais_platform.auth import Principal
+
+
+async def _pool(request: Request) -> asyncpg.Pool:
+    return await request.app.state.resources.pool()
+
+
+Pool = Annotated[asyncpg.Pool, Depends(_pool)]
+
+
+def scope_of(principal: Principal, request: Request) -> str:
+    """Idempotency scope: the concrete path (a key is per resource) and the caller's partner, so that two
+    partners whose tokens happen to share a subject never replay each other's responses."""
+    return f"{principal.partner_id or '-'}|{request.method} {request.url.path}"
