@@ -25,22 +25,17 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.stack import BenchStack
 from relais_campaigns.domain.calendar import is_public_holiday
-from relais_platform.auth import mint_token
-from relais_platform.config import DEFAULT_JWT_SECRET
 from relais_platform.contracts import Address, CaseOpened, Customer, Topics
 from relais_platform.events import encode, envelope
 from relais_platform.ids import case_id_for
 from relais_platform.kafka import make_producer, namespaced
+from relais_platform.testing import auth_header
 
 CASES = int(os.environ.get("RELAIS_BENCH_CAMPAIGNS_CASES", "200000"))
 SITES, AGENTS_PER_SITE, CAPACITY = 50, 10, 500  # 250,000 slots
 WORKLIST_AGENTS, WORKLIST_CAPACITY, REQUESTS_PER_AGENT = 100, 100, 20  # a site of 10,000 open cases
 BOOTSTRAP = os.environ.get("RELAIS_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 PARIS = ZoneInfo("Europe/Paris")
-
-
-def _token(role: str, **scope: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(secret=DEFAULT_JWT_SECRET, role=role, sub='bench', **scope)}"}
 
 
 def _events(count: int, *, prefix_of: Callable[[int], str], campaign_id: uuid.UUID) -> list[tuple[bytes, bytes]]:
@@ -162,7 +157,7 @@ def _p(values: list[float], q: float) -> float:
 
 
 async def _worklist_bench(stack: BenchStack, topic: str, pool: asyncpg.Pool) -> list[str]:
-    admin = _token("admin")
+    admin = auth_header("admin")
     async with httpx.AsyncClient(base_url=stack.url("campaigns"), headers=admin, timeout=60) as client:
         await _staff(client, sites=[("bench-w", "60")], agents=WORKLIST_AGENTS, capacity=WORKLIST_CAPACITY)
         (await client.put("/v1/admin/clock", json={"now": _lawful_moment().isoformat()})).raise_for_status()
@@ -170,7 +165,7 @@ async def _worklist_bench(stack: BenchStack, topic: str, pool: asyncpg.Pool) -> 
     before = await pool.fetchval("SELECT count(*) FROM campaigns.cases WHERE status = 'assigned'")
     await _produce(topic, _events(held, prefix_of=lambda _i: "60", campaign_id=uuid.uuid4()))
     await _wait_assigned(pool, before + held)
-    agents = [(f"/v1/agents/bench-w-a{a}/worklist", _token("agent", agent_id=f"bench-w-a{a}"))
+    agents = [(f"/v1/agents/bench-w-a{a}/worklist", auth_header("agent", agent_id=f"bench-w-a{a}"))
               for a in range(WORKLIST_AGENTS)]
     errors: list[str] = []
     await _latencies(stack.url("campaigns"), agents[:10], [])  # warm-up
@@ -193,7 +188,8 @@ async def run() -> list[str]:
     await stack.start()
     pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
     try:
-        async with httpx.AsyncClient(base_url=stack.url("campaigns"), headers=_token("admin"), timeout=60) as client:
+        admin = auth_header("admin")
+        async with httpx.AsyncClient(base_url=stack.url("campaigns"), headers=admin, timeout=60) as client:
             await _staff(client, sites=[(f"bench-{s}", f"{10 + s}") for s in range(SITES)],
                          agents=AGENTS_PER_SITE, capacity=CAPACITY)
         records = _events(CASES, prefix_of=lambda i: f"{10 + i % SITES}", campaign_id=uuid.uuid4())

@@ -80,7 +80,8 @@ async def test_three_failed_calls_escalate_to_a_visit_that_resolves_the_case(
         r = await http.post(url, headers={**a.agent, "Idempotency-Key": f"{case_id}-{day}"}, json={"result": result})
         assert r.status_code == 201, r.text
         early = await http.post(url, headers=a.agent, json={"result": "no_answer"})  # the 4-hour gap
-        assert early.status_code == 409 and early.json()["rule"] in ("min_gap", "visit_window"), early.text
+        assert early.status_code == 409 and early.json()["rule"] == "min_gap", early.text  # 10:30: both windows open
+        assert early.json()["next_allowed_at"].startswith(at(day, 14, 30).strftime("%Y-%m-%dT%H:%M")), early.text
 
     visit = await _entry(http, a, case_id, "visits")
     assert visit is not None and visit["channel"] == "door_to_door" and visit["area"] == "33000"

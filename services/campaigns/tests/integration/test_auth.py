@@ -17,6 +17,10 @@ ROUTES = [
     ("POST", f"/v1/cases/{CASE}/attempts", {"result": "reached"}),
     ("POST", f"/v1/cases/{CASE}/reassign", {"agent_id": "ana"}),
     ("GET", "/v1/sites/paris/board", None),
+    ("PUT", "/v1/partners/acme/contact-rules", {}),
+    ("GET", "/v1/partners/acme/contact-rules", None),
+    ("PUT", "/v1/admin/clock", {"now": "2026-01-05T10:00:00+00:00"}),
+    ("GET", "/v1/admin/clock", None),
 ]
 
 

@@ -10,7 +10,8 @@ from relais_platform.contracts import Topics
 def test_the_api_serves_the_contract_paths_with_docs() -> None:
     spec = create_api(Settings(env="test")).openapi()
     assert {"/v1/sites/{site_id}", "/v1/agents/{agent_id}", "/v1/agents/{agent_id}/worklist",
-            "/v1/cases/{case_id}/attempts", "/v1/cases/{case_id}/reassign", "/v1/sites/{site_id}/board"} <= set(
+            "/v1/cases/{case_id}/attempts", "/v1/cases/{case_id}/reassign", "/v1/sites/{site_id}/board",
+            "/v1/partners/{partner_id}/contact-rules", "/v1/admin/clock"} <= set(
         spec["paths"])
     assert set(spec["paths"]["/v1/agents/{agent_id}"]) == {"put", "patch"}
     assert all(op.get("description") for path in spec["paths"].values() for op in path.values())

@@ -15,6 +15,11 @@ from relais_campaigns.domain.model import CaseStatus, HeldCase, Holding, QueuedC
 _QUEUED = "case_id, site_id, channel, campaign_priority, amount_due_cents, opened_at"
 
 
+def _only(site_ids: Sequence[str] | None) -> list[str] | None:
+    """The `site_ids` filter as a query argument (NULL: every site)."""
+    return None if site_ids is None else list(site_ids)
+
+
 async def agent_loads(conn: asyncpg.Connection, *, agent_ids: Sequence[str]) -> dict[str, int]:
     """How many open cases each agent holds (kept by a trigger on cases, migration 0006)."""
     rows = await conn.fetch("SELECT agent_id, open_cases FROM agents WHERE agent_id = ANY($1::text[])",
@@ -99,7 +104,7 @@ async def held_by_absent(conn: asyncpg.Connection, *, now: datetime,
         "WHERE c.status = 'assigned' AND ($2::text[] IS NULL OR c.site_id = ANY($2::text[])) AND EXISTS ("
         "  SELECT 1 FROM absences b WHERE b.agent_id = c.agent_id "
         "  AND ($1::timestamptz AT TIME ZONE s.time_zone)::date BETWEEN b.starts_on AND b.ends_on) "
-        "ORDER BY c.case_id", now, None if site_ids is None else list(site_ids))
+        "ORDER BY c.case_id", now, _only(site_ids))
 
 
 async def untouched_since(conn: asyncpg.Connection, *, before: datetime, now: datetime,
@@ -110,11 +115,11 @@ async def untouched_since(conn: asyncpg.Connection, *, before: datetime, now: da
         "SELECT c.case_id, c.site_id, c.agent_id, s.time_zone, s.opening_days, s.holiday_department, "
         "greatest(c.assigned_at, l.attempted_at) AS last_touched FROM cases c JOIN sites s ON s.site_id = c.site_id "
         "LEFT JOIN LATERAL (SELECT attempted_at, result, callback_at FROM attempts a WHERE a.case_id = c.case_id "
-        "  ORDER BY attempted_at DESC LIMIT 1) l ON true "
+        "  ORDER BY attempted_at DESC, recorded_at DESC LIMIT 1) l ON true "
         "WHERE c.status = 'assigned' AND c.assigned_at <= $1 AND ($3::text[] IS NULL OR c.site_id = ANY($3::text[])) "
         "AND (l.attempted_at IS NULL OR l.attempted_at <= $1) "
         "AND NOT (l.result IS NOT DISTINCT FROM 'callback_requested' AND l.callback_at > $2) ORDER BY c.case_id",
-        before, now, None if site_ids is None else list(site_ids))
+        before, now, _only(site_ids))
 
 
 async def exhaust(conn: asyncpg.Connection, *, case_id: uuid.UUID) -> Holding | None:
@@ -136,4 +141,4 @@ async def open_callbacks_off_duty(conn: asyncpg.Connection, *, now: datetime,
         "WHERE c.status = 'assigned' AND ($2::text[] IS NULL OR c.site_id = ANY($2::text[])) "
         "AND l.result = 'callback_requested' AND l.callback_open_to_site AND l.callback_at <= $1 "
         "AND NOT (to_char($1::timestamptz AT TIME ZONE s.time_zone, 'dy') = ANY(g.working_days)) "
-        "ORDER BY c.case_id", now, None if site_ids is None else list(site_ids))
+        "ORDER BY c.case_id", now, _only(site_ids))

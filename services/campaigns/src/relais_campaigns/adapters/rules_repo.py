@@ -80,16 +80,13 @@ async def put_overrides(conn: asyncpg.Connection, *, partner_id: str, overrides:
 
 async def history(conn: asyncpg.Connection, *, case_id: uuid.UUID) -> tuple[PastAttempt, ...]:
     """Every attempt on the case, oldest first."""
-    rows = await conn.fetch("SELECT attempted_at, result, channel FROM attempts WHERE case_id = $1 "
-                            "ORDER BY attempted_at", case_id)
-    return tuple(PastAttempt(attempted_at=r["attempted_at"], result=AttemptResult(r["result"]),
-                             channel=Channel(r["channel"])) for r in rows)
+    return (await histories(conn, case_ids=[case_id]))[case_id]
 
 
 async def histories(conn: asyncpg.Connection, *, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[PastAttempt, ...]]:
     """The attempts of many cases at once, oldest first."""
     rows = await conn.fetch("SELECT case_id, attempted_at, result, channel FROM attempts "
-                            "WHERE case_id = ANY($1::uuid[]) ORDER BY attempted_at", case_ids)
+                            "WHERE case_id = ANY($1::uuid[]) ORDER BY attempted_at, recorded_at", case_ids)
     found: dict[uuid.UUID, list[PastAttempt]] = {}
     for r in rows:
         found.setdefault(r["case_id"], []).append(PastAttempt(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -24,13 +23,7 @@ from relais_platform.events import Envelope
 async def _claim(conn: asyncpg.Connection, consumer: str, events: Sequence[Envelope[Any]]) -> list[Envelope[Any]]:
     """The events of the batch never processed before, in batch order."""
     new = await claim_events(conn, consumer=consumer, event_ids=sorted({e.id for e in events}))
-    seen: set[uuid.UUID] = set()
-    fresh = []
-    for event in events:
-        if event.id in new and event.id not in seen:
-            seen.add(event.id)
-            fresh.append(event)
-    return fresh
+    return [e for e in events if e.id in new]  # decode_batch already kept one event per id
 
 
 def closed_status(outcome: str) -> CaseStatus:
@@ -96,9 +89,10 @@ async def resolve_cases(*, conn: asyncpg.Connection, events: Sequence[Envelope[C
     if not resolutions:
         return 0
     case_ids = [r.case_id for r in resolutions]
-    if len(await cases_repo.known_case_ids(conn, case_ids=case_ids)) < len(case_ids):
-        await cases_repo.lock_arrivals(conn, shared=False)  # cases being opened right now commit first
     known = await cases_repo.known_case_ids(conn, case_ids=case_ids)
+    if len(known) < len(case_ids):
+        await cases_repo.lock_arrivals(conn, shared=False)  # cases being opened right now commit first
+        known = await cases_repo.known_case_ids(conn, case_ids=case_ids)
     site_ids = await cases_repo.sites_holding(conn, case_ids=case_ids)
     agents = await staff_repo.lock_agents(conn, site_ids=site_ids) if site_ids else []
     before = await cases_repo.mark_resolved(conn, resolutions=resolutions)
