@@ -75,6 +75,7 @@ async def test_a_month_for_two_partners_is_invoiced_paid_credited_and_reconciled
     inv1 = r.json()
     r = await http.post(f"{OUTCOMES}/v1/partners/{p2}/statements/{current_period()}/finalize", headers=a.admin,
                         json={"force": True})
+    assert r.status_code == 201, r.text
     inv2 = r.json()
     year = inv1["issue_date"][:4]
     assert inv1["number"].startswith(f"REL-{year}-") and inv2["number"] > inv1["number"]

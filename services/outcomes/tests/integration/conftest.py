@@ -156,6 +156,7 @@ def outcomes_tariff(outcomes_client: httpx.AsyncClient) -> Callable[..., Any]:
                 **{k: v for k, v in fees.items() if k.startswith("monthly")}}
         r = await outcomes_client.put(f"/v1/partners/{partner_id}/tariff", json=body, headers=auth_header("finance"))
         assert r.status_code == (expect or r.status_code) and r.status_code in (200, 201, 409), r.text
+        assert expect is not None or r.status_code in (200, 201), r.text  # a setup call must not silently conflict
         return r.json()
 
     return put

@@ -137,7 +137,11 @@ async def test_a_dispute_ends_in_a_credit_note_or_a_rejection(outcomes_client, o
                                                                            "reason": "jamais joint"})
     assert r.status_code == 201 and r.json()["status"] == "open"
     first = r.json()["dispute_id"]
+    r = await outcomes_client.post(url, headers=outcomes_as("partner"), json={"line_id": str(uuid.uuid4()),
+                                                                           "reason": "pas sur cette facture"})
+    assert r.status_code == 422 and "line_id" in r.text, r.text
     r = await outcomes_client.post(url, headers=outcomes_as("partner"), json={"reason": "trop cher"})
+    assert r.status_code == 201, r.text
     second = r.json()["dispute_id"]
     finance = outcomes_as("finance")
     r = await outcomes_client.post(f"/v1/disputes/{first}/resolution", headers=finance,

@@ -78,8 +78,3 @@ async def partner_known(conn: asyncpg.Connection, *, partner_id: str) -> bool:
         partner_id,
     ))
 
-
-async def external_refs(conn: asyncpg.Connection, *, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The partner's external_ref of each given known case."""
-    rows = await conn.fetch("SELECT case_id, external_ref FROM cases WHERE case_id = ANY($1::uuid[])", list(case_ids))
-    return {r["case_id"]: r["external_ref"] for r in rows}

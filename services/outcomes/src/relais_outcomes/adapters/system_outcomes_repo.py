@@ -5,11 +5,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 import asyncpg
 
 from relais_outcomes.domain.system_outcomes import SystemOutcome, SystemOutcomeState
 from relais_platform.contracts import OutcomeType
+
+
+class KnownCase(NamedTuple):
+    """What applying a system outcome needs of its case."""
+
+    partner_id: str
+    campaign_id: uuid.UUID
+    opened_at: datetime
+    external_ref: str
 
 
 async def keep(conn: asyncpg.Connection, *, items: Sequence[SystemOutcome]) -> None:
@@ -26,18 +36,20 @@ async def keep(conn: asyncpg.Connection, *, items: Sequence[SystemOutcome]) -> N
 
 
 async def pending_for_known_cases(conn: asyncpg.Connection, *, case_ids: Sequence[uuid.UUID],
-                                  ) -> tuple[list[SystemOutcome], dict[uuid.UUID, tuple[str, uuid.UUID, datetime]]]:
-    """Pending outcomes of the given cases that outcomes knows, and those cases (partner, campaign, opened_at),
-    row-locked so an agent's outcome for the same case waits."""
+                                  ) -> tuple[list[SystemOutcome], dict[uuid.UUID, KnownCase]]:
+    """Pending outcomes of the given cases that outcomes knows, and those cases, row-locked so an agent's
+    outcome for the same case waits."""
     rows = await conn.fetch(
-        "SELECT s.event_id, s.case_id, s.type, s.reason, s.occurred_at, c.partner_id, c.campaign_id, c.opened_at "
+        "SELECT s.event_id, s.case_id, s.type, s.reason, s.occurred_at, c.partner_id, c.campaign_id, c.opened_at, "
+        "c.external_ref "
         "FROM system_outcomes s JOIN cases c USING (case_id) "
         "WHERE s.state = 'pending' AND s.case_id = ANY($1::uuid[]) ORDER BY s.case_id FOR UPDATE OF c, s",
         list(set(case_ids)),
     )
     items = [SystemOutcome(event_id=r["event_id"], case_id=r["case_id"], type=OutcomeType(r["type"]),
                            reason=r["reason"], occurred_at=r["occurred_at"]) for r in rows]
-    cases = {r["case_id"]: (r["partner_id"], r["campaign_id"], r["opened_at"]) for r in rows}
+    cases = {r["case_id"]: KnownCase(r["partner_id"], r["campaign_id"], r["opened_at"], r["external_ref"])
+             for r in rows}
     return items, cases
 
 

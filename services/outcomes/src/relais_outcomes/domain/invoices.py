@@ -26,6 +26,7 @@ from relais_platform.errors import Conflict, Unprocessable
 INVOICE_SERIES = "REL"
 CREDIT_NOTE_SERIES = "AVO"
 NUMBER_PATTERN = r"^(REL|AVO)-\d{4}-\d{6}$"
+INVOICE_NUMBER_PATTERN = r"^REL-\d{4}-\d{6}$"
 
 
 def document_number(series: str, year: int, seq: int) -> str:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from relais_outcomes.domain.invoices import CreditNote
-from relais_outcomes.entrypoints.schemas import Body, StatementLineOut, StrictCents
+from relais_outcomes.entrypoints.schemas import Body, StatementLineOut, StrictCents, line_out
 from relais_outcomes.service_layer.invoicing import InvoiceView
 
 # A national campaign's invoice may hold a million lines: JSON shows the first ones, the CSV has them all.
@@ -86,11 +86,7 @@ def invoice_out(view: InvoiceView) -> InvoiceOut:
     return InvoiceOut(
         number=i.number, partner_id=i.partner_id, period=i.period, issue_date=i.issue_date, due_date=i.due_date,
         tariff_version_id=i.tariff_version_id,
-        lines=[StatementLineOut(
-            line_id=x.line_id, kind=x.kind, case_id=x.case_id, campaign_id=x.campaign_id,
-            amount_cents=x.amount_cents, occurred_at=x.occurred_at, tariff_version_id=x.tariff_version_id,
-            evidence_event_ids=list(x.evidence_event_ids), unpriced=x.unpriced, period=x.period,
-            carried_forward=x.period != i.period) for x in view.lines[:MAX_INLINE_LINES]],
+        lines=[line_out(x, statement_period=i.period) for x in view.lines[:MAX_INLINE_LINES]],
         line_count=len(view.lines), lines_truncated=len(view.lines) > MAX_INLINE_LINES,
         subtotal_cents=i.subtotal_cents, adjustment_kind=i.adjustment_kind, adjustment_cents=i.adjustment_cents,
         net_cents=i.net_cents, vat_rate_bp=i.vat_rate_bp, vat_cents=i.vat_cents, total_cents=i.total_cents,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from relais_outcomes.adapters.invoice_pdf import Seller, render_invoice_pdf
@@ -17,7 +17,6 @@ from relais_outcomes.domain.exports import (
     csv_text,
     invoice_line_rows,
 )
-from relais_outcomes.domain.invoices import NUMBER_PATTERN
 from relais_outcomes.entrypoints.invoice_schemas import (
     CreditNoteIn,
     CreditNoteOut,
@@ -26,7 +25,7 @@ from relais_outcomes.entrypoints.invoice_schemas import (
     credit_note_out,
     invoice_out,
 )
-from relais_outcomes.entrypoints.roles import PartnerId, Period, Pool, roles
+from relais_outcomes.entrypoints.roles import BillingReader, FinanceOnly, Number, PartnerId, Period, Pool
 from relais_outcomes.service_layer.invoicing import (
     FinalizeTerms,
     accounting_rows,
@@ -34,14 +33,9 @@ from relais_outcomes.service_layer.invoicing import (
     finalize,
     invoice_view,
 )
-from relais_platform.auth import Role
 from relais_platform.http import IdempotencyKey, idempotent
 
 router = APIRouter(tags=["invoices"])  # included under /v1 by entrypoints.api
-
-FinanceOnly = roles(Role.FINANCE, Role.ADMIN)
-BillingReader = roles(Role.PARTNER, Role.FINANCE, Role.ADMIN)
-Number = Annotated[str, Path(pattern=NUMBER_PATTERN.replace("(REL|AVO)", "REL"), description="REL-YYYY-NNNNNN")]
 
 
 def _settings(request: Request) -> Settings:

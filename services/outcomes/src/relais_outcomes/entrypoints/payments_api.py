@@ -8,15 +8,15 @@ from typing import Annotated, Any, Literal
 
 import asyncpg
 import orjson
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from relais_outcomes.domain.calendar import billing_date
-from relais_outcomes.domain.invoices import NUMBER_PATTERN
+from relais_outcomes.domain.invoices import INVOICE_NUMBER_PATTERN
 from relais_outcomes.domain.reconciliation import Reconciliation
 from relais_outcomes.domain.remittances import IncomingRemittance, parse_bank_statement
-from relais_outcomes.entrypoints.roles import PartnerId, Pool, roles
+from relais_outcomes.entrypoints.roles import BillingReader, FinanceOnly, Number, PartnerId, Pool
 from relais_outcomes.entrypoints.schemas import Body, StrictCents
 from relais_outcomes.service_layer.payments import (
     disputes_of_invoice,
@@ -26,16 +26,12 @@ from relais_outcomes.service_layer.payments import (
     record_remittance,
     settle_dispute,
 )
-from relais_platform.auth import Role
 from relais_platform.errors import Unprocessable
 from relais_platform.http import IdempotencyKey, idempotent
 
 router = APIRouter(tags=["payments"])  # included under /v1 by entrypoints.api
 
-FinanceOnly = roles(Role.FINANCE, Role.ADMIN)
-BillingReader = roles(Role.PARTNER, Role.FINANCE, Role.ADMIN)
-InvoiceNumber = Annotated[str, Field(pattern=NUMBER_PATTERN.replace("(REL|AVO)", "REL"))]
-Number = Annotated[str, Path(pattern=NUMBER_PATTERN.replace("(REL|AVO)", "REL"), description="REL-YYYY-NNNNNN")]
+InvoiceNumber = Annotated[str, Field(pattern=INVOICE_NUMBER_PATTERN)]
 MAX_STATEMENT_BYTES = 5_000_000
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from relais_outcomes.domain.billing import BillingLine
 from relais_outcomes.domain.commands import PutTariff, RecordOutcome
 from relais_outcomes.domain.outcomes import Outcome, OutcomeDetails
 from relais_outcomes.domain.statements import Statement
@@ -184,6 +185,15 @@ class StatementLineOut(BaseModel):
     carried_forward: bool = Field(default=False, description="A late line of an already invoiced month")
 
 
+def line_out(x: BillingLine, *, statement_period: str) -> StatementLineOut:
+    """The JSON of a billing line on the statement of `statement_period` (carried forward when earlier)."""
+    return StatementLineOut(
+        line_id=x.line_id, kind=x.kind, case_id=x.case_id, campaign_id=x.campaign_id, amount_cents=x.amount_cents,
+        occurred_at=x.occurred_at, tariff_version_id=x.tariff_version_id,
+        evidence_event_ids=list(x.evidence_event_ids), unpriced=x.unpriced, period=x.period,
+        carried_forward=x.period != statement_period)
+
+
 class AdjustmentOut(BaseModel):
     """The line that lifts the month to the tariff's minimum (positive) or down to its cap (negative)."""
 
@@ -218,11 +228,7 @@ def statement_out(s: Statement, invoice_number: str | None = None) -> StatementO
         partner_id=s.partner_id, period=s.period, status="finalized" if invoice_number else "draft",
         invoice_number=invoice_number,
         tariff_version_id=s.tariff.tariff_version_id if s.tariff else None,
-        lines=[StatementLineOut(
-            line_id=x.line_id, kind=x.kind, case_id=x.case_id, campaign_id=x.campaign_id,
-            amount_cents=x.amount_cents, occurred_at=x.occurred_at, tariff_version_id=x.tariff_version_id,
-            evidence_event_ids=list(x.evidence_event_ids), unpriced=x.unpriced, period=x.period,
-            carried_forward=x.period != s.period) for x in s.lines],
+        lines=[line_out(x, statement_period=s.period) for x in s.lines],
         counts_by_kind=s.counts_by_kind, unpriced_count=s.unpriced_count, subtotal_cents=s.subtotal_cents,
         adjustment=AdjustmentOut(kind=s.adjustment.kind, amount_cents=s.adjustment.amount_cents)
         if s.adjustment else None,

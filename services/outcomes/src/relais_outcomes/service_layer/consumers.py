@@ -8,13 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-import structlog
 
 from relais_platform.db import claim_events
 from relais_platform.events import Envelope, EventData
 from relais_platform.events import decode_batch as decode_events
-
-log = structlog.get_logger(__name__)
 
 Apply = Callable[..., Awaitable[Any]]
 

@@ -81,11 +81,17 @@ async def finalize(*, conn: asyncpg.Connection, principal: Principal, partner_id
     return await invoice_view(conn=conn, principal=principal, number=number)
 
 
-async def invoice_view(*, conn: asyncpg.Connection, principal: Principal, number: str) -> InvoiceView:
-    """An invoice, its lines and credit notes; 404 for an unknown number or another partner's invoice."""
+async def visible_invoice(*, conn: asyncpg.Connection, principal: Principal, number: str) -> Invoice:
+    """The invoice alone; 404 for an unknown number or another partner's invoice."""
     found = await invoices_repo.invoice(conn, number=number)
     if found is None or (principal.role == Role.PARTNER and principal.partner_id != found.partner_id):
         raise NotFound(f"invoice {number} not found", field="number")
+    return found
+
+
+async def invoice_view(*, conn: asyncpg.Connection, principal: Principal, number: str) -> InvoiceView:
+    """An invoice, its lines and credit notes; 404 for an unknown number or another partner's invoice."""
+    found = await visible_invoice(conn=conn, principal=principal, number=number)
     return InvoiceView(invoice=found, lines=await invoices_repo.invoice_lines(conn, number=number),
                        credit_notes=await invoices_repo.credit_notes(conn, invoice_number=number))
 

@@ -8,11 +8,11 @@ from datetime import datetime
 
 import asyncpg
 
-from relais_outcomes.adapters import payments_repo
+from relais_outcomes.adapters import invoices_repo, payments_repo
 from relais_outcomes.adapters.projections import partner_known
 from relais_outcomes.domain.reconciliation import Reconciliation, reconcile
 from relais_outcomes.domain.remittances import IncomingRemittance
-from relais_outcomes.service_layer.invoicing import add_credit_note, check_partner_scope, invoice_view
+from relais_outcomes.service_layer.invoicing import add_credit_note, check_partner_scope, visible_invoice
 from relais_platform.auth import Principal
 from relais_platform.errors import Conflict, NotFound, Unprocessable
 
@@ -59,10 +59,11 @@ async def reconciliation(*, conn: asyncpg.Connection, principal: Principal, part
 async def open_dispute(*, conn: asyncpg.Connection, principal: Principal, number: str, line_id: uuid.UUID | None,
                        reason: str) -> asyncpg.Record:
     """Contest an invoice or one of its lines (the partner of the invoice, finance or admin)."""
-    view = await invoice_view(conn=conn, principal=principal, number=number)
-    if line_id is not None and line_id not in {x.line_id for x in view.lines}:
+    invoice = await visible_invoice(conn=conn, principal=principal, number=number)
+    lines = [] if line_id is None else await invoices_repo.invoice_lines(conn, number=number)
+    if line_id is not None and line_id not in {x.line_id for x in lines}:
         raise Unprocessable(f"line {line_id} is not on invoice {number}", field="line_id")
-    return await payments_repo.add_dispute(conn, invoice_number=number, partner_id=view.invoice.partner_id,
+    return await payments_repo.add_dispute(conn, invoice_number=number, partner_id=invoice.partner_id,
                                            line_id=line_id, reason=reason, opened_by=principal.sub)
 
 
@@ -92,7 +93,7 @@ async def settle_dispute(*, conn: asyncpg.Connection, principal: Principal, disp
 
 async def disputes_of_invoice(*, conn: asyncpg.Connection, principal: Principal, number: str) -> list[asyncpg.Record]:
     """The disputes of an invoice the principal may see."""
-    await invoice_view(conn=conn, principal=principal, number=number)
+    await visible_invoice(conn=conn, principal=principal, number=number)
     return await payments_repo.disputes_of(conn, invoice_number=number)
 
 

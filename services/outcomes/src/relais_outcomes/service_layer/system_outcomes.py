@@ -12,7 +12,6 @@ import structlog
 from relais_outcomes import SOURCE
 from relais_outcomes.adapters import system_outcomes_repo as repo
 from relais_outcomes.adapters.outcomes_repo import insert_outcomes
-from relais_outcomes.adapters.projections import external_refs
 from relais_outcomes.domain.outcomes import Outcome, OutcomeDetails
 from relais_outcomes.domain.system_outcomes import SystemOutcome, SystemOutcomeState, from_recall, resolve_pending
 from relais_platform.contracts import CaseRecalled
@@ -44,12 +43,11 @@ async def apply_pending(*, conn: asyncpg.Connection, case_ids: Sequence[uuid.UUI
         return 0
     current = await repo.current_types(conn, case_ids=list(cases))
     applied, ignored = resolve_pending(pending, current)
-    outcomes = [_outcome(item, *cases[item.case_id]) for item in applied]
+    outcomes = [_outcome(item, cases[item.case_id]) for item in applied]
     await insert_outcomes(conn, outcomes=outcomes)
-    refs = await external_refs(conn, case_ids=[o.case_id for o in outcomes])
     now = datetime.now(UTC)
-    await enqueue(conn, [envelope(o.to_event(external_ref=refs[o.case_id]), source=SOURCE, event_id=o.outcome_id,
-                                  time=now) for o in outcomes])
+    await enqueue(conn, [envelope(o.to_event(external_ref=cases[o.case_id].external_ref), source=SOURCE,
+                                  event_id=o.outcome_id, time=now) for o in outcomes])
     await repo.mark(conn, states={**{i.event_id: (SystemOutcomeState.APPLIED, None) for i in applied},
                                   **{k: (SystemOutcomeState.IGNORED, why) for k, why in ignored.items()}})
     for event_id, why in ignored.items():
@@ -57,8 +55,8 @@ async def apply_pending(*, conn: asyncpg.Connection, case_ids: Sequence[uuid.UUI
     return len(outcomes)
 
 
-def _outcome(item: SystemOutcome, partner_id: str, campaign_id: uuid.UUID, opened_at: datetime) -> Outcome:
+def _outcome(item: SystemOutcome, case: repo.KnownCase) -> Outcome:
     # An event stamped before the case opened (clock skew between services) resolves it when it opened.
-    return Outcome(outcome_id=item.outcome_id, case_id=item.case_id, partner_id=partner_id, campaign_id=campaign_id,
-                   type=item.type, details=OutcomeDetails(), note=item.reason, recorded_by=item.recorded_by,
-                   resolved_at=max(item.occurred_at, opened_at))
+    return Outcome(outcome_id=item.outcome_id, case_id=item.case_id, partner_id=case.partner_id,
+                   campaign_id=case.campaign_id, type=item.type, details=OutcomeDetails(), note=item.reason,
+                   recorded_by=item.recorded_by, resolved_at=max(item.occurred_at, case.opened_at))
