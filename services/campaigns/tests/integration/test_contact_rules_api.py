@@ -122,3 +122,8 @@ async def test_the_admin_test_clock(desk) -> None:
                                  json={"now": target.isoformat()})).status_code == 403
     r = await kit.client.put("/v1/admin/clock", headers=admin, json={"now": "2026-03-10T10:00:00"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "now"
+    for absurd in ("0001-01-01T00:00:00+01:16", "9999-12-31T23:59:59+00:00"):  # found by the API fuzzing
+        r = await kit.client.put("/v1/admin/clock", headers=admin, json={"now": absurd})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "now"
+    assert (await kit.client.get("/v1/admin/clock", headers=admin)).status_code == 200
+    assert kit.now == target

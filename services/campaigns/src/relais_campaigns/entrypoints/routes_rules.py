@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import UTC, datetime, time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
 from relais_campaigns.adapters import rules_repo
 from relais_campaigns.entrypoints.deps import AdminPrincipal, Now, PartnerId, Pool, StaffPrincipal, transaction
@@ -57,10 +57,21 @@ class ContactRulesOut(BaseModel):
     effective: dict[str, Any]
 
 
+# A test clock far from today makes no sense and overflows date arithmetic in the rules (years 1 or 9999).
+CLOCK_RANGE = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+
+
 class ClockBody(Body):
-    """The instant the service clock should read now."""
+    """The instant the service clock should read now (between 2000 and 2100)."""
 
     now: AwareDatetime
+
+    @field_validator("now")
+    @classmethod
+    def _plausible(cls, now: datetime) -> datetime:
+        if not CLOCK_RANGE[0] <= now < CLOCK_RANGE[1]:
+            raise ValueError("the test clock must read a moment between 2000-01-01 and 2100-01-01")
+        return now
 
 
 class ClockOut(BaseModel):
