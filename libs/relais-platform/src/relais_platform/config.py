@@ -32,7 +32,7 @@ class PlatformSettings(BaseSettings):
     faust_datadir: str = ".local/faust"
     worker_ready_file: str | None = None
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
-    outbox_batch_size: int = Field(default=500, ge=1)
+    outbox_batch_size: int = Field(default=5000, ge=1)
 
     @model_validator(mode="after")
     def _secrets_are_real_outside_local(self) -> PlatformSettings:

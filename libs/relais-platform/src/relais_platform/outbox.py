@@ -15,11 +15,12 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
 
 from relais_platform.events import CONTENT_TYPE, Envelope, encode
-from relais_platform.kafka import namespaced
+from relais_platform.kafka import namespaced, partition_for
 
 log = structlog.get_logger(__name__)
 
 PUBLISHED = Counter("relais_outbox_published_total", "Events published from the outbox", ["schema"])
+_HEADERS = [("content-type", CONTENT_TYPE.encode())]
 BACKLOG = Gauge("relais_outbox_backlog", "Unpublished events seen by the relay's last pass", ["schema"])
 
 
@@ -60,7 +61,7 @@ class OutboxRelay:
     lock held on a dedicated connection), so records of one key reach Kafka in the order written."""
 
     def __init__(self, *, pool: asyncpg.Pool, producer: AIOKafkaProducer, schema: str,
-                 poll_seconds: float = 0.5, batch_size: int = 500, topic_namespace: str = "") -> None:
+                 poll_seconds: float = 0.5, batch_size: int = 5000, topic_namespace: str = "") -> None:
         self._pool = pool
         self._producer = producer
         self._schema = schema
@@ -95,7 +96,11 @@ class OutboxRelay:
             self._wake.set()
 
     async def publish_pending(self) -> int:
-        """Publish one batch of unpublished events, in outbox order; returns how many were sent."""
+        """Publish one batch of unpublished events, in outbox order; returns how many were sent.
+
+        Records are appended to one aiokafka batch per partition (the key's murmur2 partition, as `send` would
+        pick), which costs a fraction of a `send` per record; the rows are marked once the broker acked all.
+        """
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 "SELECT seq, topic, key, value FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1",
@@ -104,16 +109,32 @@ class OutboxRelay:
             if not rows:
                 BACKLOG.labels(self._schema).set(0)
                 return 0
-            headers = [("content-type", CONTENT_TYPE.encode())]
-            futures = [
-                await self._producer.send(namespaced(r["topic"], self._namespace), value=r["value"],
-                                          key=r["key"].encode(), headers=headers)
-                for r in rows
-            ]
-            await asyncio.gather(*futures)  # all acknowledged by the broker before we mark them
+            await asyncio.gather(*await self._send(rows))  # all acknowledged by the broker before we mark them
             await conn.execute(
                 "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", [r["seq"] for r in rows]
             )
         PUBLISHED.labels(self._schema).inc(len(rows))
         BACKLOG.labels(self._schema).set(len(rows))
         return len(rows)
+
+    async def _send(self, rows: Sequence[asyncpg.Record]) -> list[asyncio.Future[Any]]:
+        """Hand the rows to the producer as per-partition batches, in row order within each partition."""
+        partitions: dict[str, list[int]] = {}
+        open_batches: dict[tuple[str, int], Any] = {}
+        sent: list[asyncio.Future[Any]] = []
+        for row in rows:
+            topic = namespaced(row["topic"], self._namespace)
+            if topic not in partitions:
+                partitions[topic] = sorted(await self._producer.partitions_for(topic))
+            key = row["key"].encode()
+            where = (topic, partition_for(key, partitions[topic]))
+            batch = open_batches.get(where)
+            if batch is None or batch.append(timestamp=None, key=key, value=row["value"], headers=_HEADERS) is None:
+                if batch is not None:  # full: send it, start the next one
+                    sent.append(await self._producer.send_batch(batch, where[0], partition=where[1]))
+                batch = open_batches[where] = self._producer.create_batch()
+                if batch.append(timestamp=None, key=key, value=row["value"], headers=_HEADERS) is None:
+                    raise ValueError(f"outbox record {row['seq']} is larger than a producer batch")
+        for (topic, partition), batch in open_batches.items():
+            sent.append(await self._producer.send_batch(batch, topic, partition=partition))
+        return sent

@@ -18,7 +18,7 @@ from relais_platform.db import claim_events, migrate
 from relais_platform.errors import Unprocessable
 from relais_platform.events import decode, envelope
 from relais_platform.http import idempotent
-from relais_platform.kafka import ensure_topics, make_producer
+from relais_platform.kafka import ensure_topics, make_producer, partition_for
 from relais_platform.outbox import OutboxRelay, enqueue
 from relais_platform.testing import fresh_schema, pool_on
 
@@ -158,3 +158,41 @@ async def test_idempotency_key_replays_the_first_response_and_refuses_another_bo
     same_sub = Principal(sub="p1", role=Role.PARTNER, partner_id="q")
     await idempotent(platform_pool, principal=same_sub, key="k1", scope="POST /x", payload={"a": 3}, action=action)
     assert len(calls) == 3  # ... and per partner, even under one token subject
+
+
+async def test_relay_batches_keep_each_keys_order_on_its_default_partition(platform_pool: asyncpg.Pool,
+                                                                            kafka_bootstrap: str) -> None:
+    topic = f"relais.test.partitions.{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_bootstrap, [topic], partitions=3)
+    cases = [uuid.uuid4() for _ in range(7)]
+    events = [_event(cases[i % 7]) for i in range(700)]
+    async with platform_pool.acquire() as conn, conn.transaction():
+        await _enqueue_to(conn, topic, events)
+    producer = make_producer(kafka_bootstrap, max_batch_size=16 * 1024)  # several batches per partition
+    await producer.start()
+    try:
+        relay = OutboxRelay(pool=platform_pool, producer=producer, schema=SCHEMA, batch_size=300)
+        assert [await relay.publish_pending() for _ in range(4)] == [300, 300, 100, 0]
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(3)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        got: dict[int, list] = {p: [] for p in range(3)}
+        while sum(map(len, got.values())) < 700:
+            batch = await consumer.getmany(timeout_ms=5000)
+            assert batch, "relay did not publish everything"
+            for tp, records in batch.items():
+                got[tp.partition] += records
+    finally:
+        await consumer.stop()
+    for partition, records in got.items():
+        for record in records:
+            assert partition_for(record.key, [0, 1, 2]) == partition
+    for case_id in cases:
+        key = str(case_id).encode()
+        on_kafka = [decode(m.value, AssignmentChanged).id for p in got.values() for m in p if m.key == key]
+        assert on_kafka == [e.id for e in events if e.data.case_id == case_id]
