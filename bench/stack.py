@@ -83,6 +83,7 @@ class BenchStack:
         for svc in self.services:
             self.ports[svc] = free_port()
             self._spawn(f"{svc}-api", [VENV_BIN / f"relais-{svc}", "api"], RELAIS_HTTP_PORT=str(self.ports[svc]))
+            self._spawn(f"{svc}-relay", [VENV_BIN / f"relais-{svc}", "relay"])  # as deploy/local/services.sh runs it
         for svc in self.services if workers is None else workers:
             self._spawn_worker(svc)
         await self._wait_ready(workers if workers is not None else self.services)
@@ -94,7 +95,8 @@ class BenchStack:
 
     def _spawn_worker(self, svc: str, **extra: str) -> None:
         # build_worker suffixes the consumer group with the namespace: the demo's groups never rebalance.
-        env = {"RELAIS_WORKER_READY_FILE": str(LOG_DIR / f"{self.namespace}-{svc}.ready"), **extra}
+        env = {"RELAIS_WORKER_READY_FILE": str(LOG_DIR / f"{self.namespace}-{svc}.ready"),
+               "RELAIS_OUTBOX_RELAY_IN_WORKER": "false", **extra}
         self._spawn(f"{svc}-worker" if f"{svc}-worker" not in self.processes else f"{svc}-worker-{len(self.processes)}",
                     [VENV_BIN / f"relais-{svc}", "worker"], **env)
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Relais services as plain background processes: one API and one worker per service.
+# The Relais services as plain background processes: per service an API, a stream worker and an outbox relay
+# (the relay in its own process publishes on the second core while the worker consumes).
 # Usage: deploy/local/services.sh start|stop|restart|status
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -49,12 +50,14 @@ start() {
   for svc in "${SERVICES[@]}"; do
     RELAIS_HTTP_PORT="${PORTS[$svc]}" launch "$svc-api" "$LOG_DIR/$svc-api.log" "$VENV/bin/relais-$svc" api
     pid_alive "$RUN_DIR/$svc-worker.pid" || rm -f "$RUN_DIR/$svc-worker.ready"
-    RELAIS_WORKER_READY_FILE="$RUN_DIR/$svc-worker.ready" \
+    RELAIS_WORKER_READY_FILE="$RUN_DIR/$svc-worker.ready" RELAIS_OUTBOX_RELAY_IN_WORKER=false \
       launch "$svc-worker" "$LOG_DIR/$svc-worker.log" "$VENV/bin/relais-$svc" worker
+    launch "$svc-relay" "$LOG_DIR/$svc-relay.log" "$VENV/bin/relais-$svc" relay
   done
   for svc in "${SERVICES[@]}"; do
     wait_http "$svc-api" "http://127.0.0.1:${PORTS[$svc]}/readyz"
     wait_file "$svc-worker" "$RUN_DIR/$svc-worker.ready"
+    pid_alive "$RUN_DIR/$svc-relay.pid" || die "$svc-relay exited during start-up; see $LOG_DIR/$svc-relay.log"
   done
   log "services ready: intake :${PORTS[intake]}, campaigns :${PORTS[campaigns]}, outcomes :${PORTS[outcomes]}"
 }
@@ -64,6 +67,7 @@ stop() {
   for svc in "${SERVICES[@]}"; do
     stop_pid "$RUN_DIR/$svc-api.pid" "$svc-api" 20
     stop_pid "$RUN_DIR/$svc-worker.pid" "$svc-worker" 30
+    stop_pid "$RUN_DIR/$svc-relay.pid" "$svc-relay" 20
     rm -f "$RUN_DIR/$svc-worker.ready"
   done
 }
@@ -71,7 +75,7 @@ stop() {
 status() {
   local svc kind
   for svc in "${SERVICES[@]}"; do
-    for kind in api worker; do
+    for kind in api worker relay; do
       if pid_alive "$RUN_DIR/$svc-$kind.pid"; then
         printf '%-18s running pid %s%s\n' "$svc-$kind:" "$(cat "$RUN_DIR/$svc-$kind.pid")" \
           "$([[ $kind == api ]] && echo " http://127.0.0.1:${PORTS[$svc]}/docs")"

@@ -33,6 +33,8 @@ class PlatformSettings(BaseSettings):
     worker_ready_file: str | None = None
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_batch_size: int = Field(default=5000, ge=1)
+    outbox_relay_in_worker: bool = Field(default=True, description="false when `relais-<svc> relay` runs beside the "
+                                         "workers as its own process (a second core for publishing)")
 
     @model_validator(mode="after")
     def _secrets_are_real_outside_local(self) -> PlatformSettings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,8 @@ def build_worker(*, app_id: str, resources: Resources, register: Callable[[faust
         relay.append(asyncio.current_task())  # type: ignore[arg-type]
         if settings.worker_ready_file:  # tells deploy/local/services.sh the worker got through start-up
             Path(settings.worker_ready_file).write_text(str(os.getpid()))  # noqa: ASYNC240 - once, tiny
-        await resources.run_outbox_relay()
+        if settings.outbox_relay_in_worker:
+            await resources.run_outbox_relay()
 
     @app.on_before_shutdown.connect
     async def close_resources(_app: Any, **_kwargs: Any) -> None:
@@ -139,3 +141,18 @@ def build_worker(*, app_id: str, resources: Resources, register: Callable[[faust
         await resources.close()
 
     return app
+
+
+async def run_relay(settings: PlatformSettings, *, schema: str) -> None:
+    """The outbox relay as a process of its own (`relais-<svc> relay`), until SIGTERM or SIGINT."""
+    resources = Resources(settings, schema=schema)
+    relay = asyncio.create_task(resources.run_outbox_relay())
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, relay.cancel)
+    try:
+        await relay
+    except asyncio.CancelledError:
+        log.info("outbox relay stopped", schema=schema)
+    finally:
+        await resources.close()

@@ -1,4 +1,4 @@
-"""The command line every service exposes: `api`, `worker`, `migrate`."""
+"""The command line every service exposes: `api`, `worker`, `relay`, `migrate`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import typer
 
 from relais_platform.config import PlatformSettings
 from relais_platform.logging import configure_logging
-from relais_platform.runtime import prepare
+from relais_platform.runtime import prepare, run_relay
 
 
 def service_cli(*, name: str, settings_factory: Callable[[], PlatformSettings], schema: str, migrations_dir: Path,
@@ -35,13 +35,18 @@ def service_cli(*, name: str, settings_factory: Callable[[], PlatformSettings], 
 
     @cli.command()
     def worker() -> None:
-        """Run the stream worker (faust) with the outbox relay."""
+        """Run the stream worker (faust), with the outbox relay unless RELAIS_OUTBOX_RELAY_IN_WORKER=false."""
         import faust
 
         settings = _settings()
         app = create_worker(settings)
         faust.Worker(app, loglevel=settings.log_level.lower(), override_logging=False,
                      redirect_stdouts=False).execute_from_commandline()
+
+    @cli.command()
+    def relay() -> None:
+        """Publish the outbox to Kafka in a process of its own (workers: RELAIS_OUTBOX_RELAY_IN_WORKER=false)."""
+        asyncio.run(run_relay(_settings(), schema=schema))
 
     @cli.command("migrate")
     def migrate_cmd() -> None:
