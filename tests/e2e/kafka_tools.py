@@ -53,8 +53,9 @@ async def redeliver(records: Iterable[ConsumerRecord]) -> int:
         await producer.stop()
 
 
-async def wait_caught_up(group: str, topics: Iterable[str], *, timeout: float = 60) -> None:
-    """Wait until `group` has committed every record currently in `topics`."""
+async def wait_caught_up(worker: str, topics: Iterable[str], *, timeout: float = 60) -> None:
+    """Wait until the worker (its app id, e.g. relais-outcomes) has committed every record currently in `topics`;
+    each topic is consumed in a group of its own, `<worker>.<topic>`."""
     admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
     consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False)
     await admin.start()
@@ -64,13 +65,14 @@ async def wait_caught_up(group: str, topics: Iterable[str], *, timeout: float = 
         ends = await consumer.end_offsets(tps)
         deadline = time.monotonic() + timeout
         while True:
-            committed = await admin.list_consumer_group_offsets(group)
-            behind = {tp: ends[tp] - (committed[tp].offset if tp in committed else 0) for tp in tps}
+            committed = {tp: meta.offset for t in {tp.topic for tp in tps}
+                         for tp, meta in (await admin.list_consumer_group_offsets(f"{worker}.{t}")).items()}
+            behind = {tp: ends[tp] - committed.get(tp, 0) for tp in tps}
             if all(lag <= 0 for lag in behind.values()):
                 return
             if time.monotonic() > deadline:
                 lagging = {f"{tp.topic}[{tp.partition}]": lag for tp, lag in behind.items() if lag > 0}
-                raise AssertionError(f"{group} still behind after {timeout}s: {lagging}")
+                raise AssertionError(f"{worker} still behind after {timeout}s: {lagging}")
             await asyncio.sleep(0.3)
     finally:
         await consumer.stop()

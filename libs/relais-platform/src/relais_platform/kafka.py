@@ -1,4 +1,5 @@
-"""Kafka plumbing: topic creation, the idempotent producer, the faust app and at-least-once batches."""
+"""Kafka plumbing: topic creation, the idempotent producer and its partitioner, the faust app and the at-least-once
+bulk consumer."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from typing import Any
 
 import faust
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from prometheus_client import Counter
 
 from relais_platform.contracts import Topics
@@ -90,6 +91,7 @@ class RelaisApp(faust.App):
     """A faust app whose topics live in the process's topic namespace."""
 
     topic_namespace: str = ""
+    consumed_topics: dict[str, str]  # real topic name -> consumer name, filled by consume_in_batches
 
     def topic(self, *topics: str, **kwargs: Any) -> Any:
         """Same as faust's, with every name namespaced."""
@@ -97,7 +99,7 @@ class RelaisApp(faust.App):
 
 
 def make_faust_app(*, app_id: str, bootstrap: str, datadir: str | Path | None = None, topic_namespace: str = "",
-                   **overrides: Any) -> faust.App:
+                   **overrides: Any) -> RelaisApp:
     """A faust app that consumes raw bytes, commits only acked offsets, and has no web server of its own.
 
     Its data directory defaults to the temp dir (faust would otherwise write `<app_id>-data/` into the cwd).
@@ -120,6 +122,7 @@ def make_faust_app(*, app_id: str, bootstrap: str, datadir: str | Path | None = 
     options.update(overrides)
     app = RelaisApp(app_id, **options)
     app.topic_namespace = topic_namespace
+    app.consumed_topics = {}
     return app
 
 
@@ -152,25 +155,69 @@ class KafkaRecord:
 BatchHandler = Callable[[list[Any]], Awaitable[None]]
 
 
-async def process_batches(stream: Any, handler: BatchHandler, *, consumer: str, max_batch: int = 500,
-                          within: float = 0.2, max_backoff: float = 5.0, records: bool = False) -> None:
-    """Feed `handler` batches of raw values (or KafkaRecords with `records=True`); an event is acked only
-    once its batch succeeded.
+def consume_in_batches(app: RelaisApp, topic: str, handler: BatchHandler, *, consumer: str, max_batch: int = 5000,
+                       records: bool = False) -> None:
+    """Run `handler` on batches of `topic` in the worker `app` (one of its tasks), at least once, in order per
+    partition; an offset is committed only after the batch's handler returned.
 
-    The handler does all its side effects in one DB transaction. A failure (database down, say) is
-    retried with backoff, forever: an event is never acked, so never committed, before it is durable.
+    The records are fetched with aiokafka's `getmany` in a consumer group of their own, `<app id>.<topic>`:
+    faust's stream machinery costs ~80 µs a record (12k records/s measured on a 2-core machine, against
+    198k for `getmany` on the same topic), which the bulk topics — one record per case or attempt — cannot
+    afford. The handler gets raw values, or KafkaRecords with `records=True`; it does all its side effects
+    in one DB transaction and must be idempotent (a record is redelivered after a crash or a rebalance).
     """
-    async for events in stream.take_events(max_batch, within=within):
-        batch = [KafkaRecord.of(e.message) for e in events] if records else [e.value for e in events]
-        backoff = 0.1
+    real_topic = namespaced(topic, app.topic_namespace)
+    app.consumed_topics[real_topic] = consumer
+
+    async def run() -> None:
+        await _consume(bootstrap=_bootstrap_of(app), topic=real_topic, group_id=f"{app.conf.id}.{topic}",
+                       handler=handler, consumer=consumer, max_batch=max_batch, records=records)
+
+    run.__name__ = run.__qualname__ = f"consume_{consumer}"
+    app.task(run)
+
+
+def _bootstrap_of(app: faust.App) -> str:
+    return ",".join(f"{url.host}:{url.port or 9092}" for url in app.conf.broker)
+
+
+async def _consume(*, bootstrap: str, topic: str, group_id: str, handler: BatchHandler, consumer: str,
+                   max_batch: int, records: bool) -> None:
+    kafka = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
+                             auto_offset_reset="earliest", max_partition_fetch_bytes=8 << 20,
+                             fetch_max_bytes=64 << 20)
+    await kafka.start()
+    log.info("consuming", topic=topic, group=group_id)
+    try:
         while True:
+            fetched = await kafka.getmany(timeout_ms=1000, max_records=max_batch)
+            if not fetched:
+                continue
+            got = [r for partition in fetched.values() for r in partition]
+            await _apply(handler, [KafkaRecord.of(r) for r in got] if records else [r.value for r in got],
+                         consumer=consumer)
             try:
-                await handler(batch)
-                break
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                BATCH_FAILURES.labels(consumer).inc()
-                log.exception("batch failed, retrying", consumer=consumer, size=len(batch), backoff=backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, max_backoff)
+                await kafka.commit({tp: rs[-1].offset + 1 for tp, rs in fetched.items()})
+            except KafkaError as exc:  # a rebalance took the partitions: their new owner gets the records again
+                log.warning("offsets not committed; the records will be redelivered", consumer=consumer,
+                            error=type(exc).__name__)
+    finally:
+        await kafka.stop()
+
+
+async def _apply(handler: BatchHandler, batch: list[Any], *, consumer: str, max_backoff: float = 5.0) -> None:
+    """Run the handler until it succeeds: a failure (database down, say) is retried with backoff, forever, so
+    a record is never committed before its effects are durable."""
+    backoff = 0.1
+    while True:
+        try:
+            await handler(batch)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            BATCH_FAILURES.labels(consumer).inc()
+            log.exception("batch failed, retrying", consumer=consumer, size=len(batch), backoff=backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, max_backoff)
+

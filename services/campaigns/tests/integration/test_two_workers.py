@@ -62,7 +62,9 @@ async def test_two_worker_processes_assign_every_case_once_and_never_overfill(ca
                for i in range(2)]
     try:
         await wait_for(lambda: _ready(tmp_path), timeout=90, what="both workers ready", workers=workers)
-        group, topic = f"relais-campaigns-{namespace}", namespaced(Topics.CASES_OPENED, namespace)
+        # the bulk consumer of a topic has its own group: <worker app id>.<contract topic>
+        group = f"relais-campaigns-{namespace}.{Topics.CASES_OPENED}"
+        topic = namespaced(Topics.CASES_OPENED, namespace)
         await wait_for(lambda: _both_consume(group, topic), timeout=60, what="both workers in the group",
                        workers=workers)
         events = [kit.opened(postcode=f"{10 + i % SITES}{i % 1000:03d}", priority=i % 10, amount=1000 + i)

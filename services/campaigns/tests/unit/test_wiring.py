@@ -19,5 +19,4 @@ def test_the_api_serves_the_contract_paths_with_docs() -> None:
 
 def test_the_worker_consumes_cases_opened_and_outcomes_resolved() -> None:
     app = create_worker(Settings(env="test"))
-    topics = {t for agent in app.agents.values() for t in agent.channel.topics}
-    assert topics == {Topics.CASES_OPENED, Topics.OUTCOMES_RESOLVED}
+    assert set(app.consumed_topics) == {Topics.CASES_OPENED, Topics.OUTCOMES_RESOLVED}

@@ -20,8 +20,7 @@ pytestmark = pytest.mark.integration
 
 def test_worker_consumes_partner_records(test_database_url: str) -> None:
     app = create_worker(Settings(env="test", database_url=test_database_url, topic_namespace="ns"))
-    (agent,) = app.agents.values()
-    assert agent.channel.get_topic_name() == f"ns.{Topics.INTAKE_SUBMISSIONS}"
+    assert list(app.consumed_topics) == [f"ns.{Topics.INTAKE_SUBMISSIONS}"]
 
 
 async def test_accepted_cases_reach_kafka_through_the_outbox(intake_client, intake_as, intake_campaign, intake_case,

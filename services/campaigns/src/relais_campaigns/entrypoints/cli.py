@@ -1,4 +1,4 @@
-"""`relais-campaigns api|worker|migrate`."""
+"""`relais-campaigns api|worker|relay|migrate`."""
 
 from __future__ import annotations
 

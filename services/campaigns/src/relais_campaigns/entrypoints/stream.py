@@ -13,7 +13,7 @@ from relais_campaigns.service_layer.case_events import open_cases, resolve_cases
 from relais_campaigns.service_layer.housekeeping import release_unavailable
 from relais_platform.contracts import CaseOpened, CaseResolved, Topics
 from relais_platform.events import EventData, decode_batch
-from relais_platform.kafka import BatchHandler, process_batches
+from relais_platform.kafka import BatchHandler, consume_in_batches
 from relais_platform.runtime import Resources
 
 log = structlog.get_logger(__name__)
@@ -27,7 +27,7 @@ CaseHandler = Callable[..., Awaitable[int]]
 
 
 def batch_handler(resources: Resources, model: type[D], handler: CaseHandler, *, consumer: str) -> BatchHandler:
-    """A process_batches handler: decode, then apply the whole batch in one transaction."""
+    """A bulk consumer's handler: decode, then apply the whole batch in one transaction."""
 
     async def handle(values: list[bytes]) -> None:
         events = decode_batch(values, model, consumer=consumer)
@@ -78,13 +78,7 @@ def register(app: faust.App, resources: Resources) -> None:
         except Exception:  # the next tick retries; one failed pass must not kill the worker
             log.exception("housekeeping failed")
 
-    @app.agent(app.topic(Topics.CASES_OPENED))
-    async def cases_opened(stream: Any) -> None:
-        """Cases opened by intake: project, route, assign."""
-        await process_batches(stream, cases_opened_handler(resources), consumer=CASES_OPENED_CONSUMER,
-                              max_batch=OPENED_BATCH)
-
-    @app.agent(app.topic(Topics.OUTCOMES_RESOLVED))
-    async def outcomes_resolved(stream: Any) -> None:
-        """Outcomes resolved: close cases, reuse the freed capacity."""
-        await process_batches(stream, outcomes_resolved_handler(resources), consumer=OUTCOMES_RESOLVED_CONSUMER)
+    consume_in_batches(app, Topics.CASES_OPENED, cases_opened_handler(resources), consumer=CASES_OPENED_CONSUMER,
+                       max_batch=OPENED_BATCH)
+    consume_in_batches(app, Topics.OUTCOMES_RESOLVED, outcomes_resolved_handler(resources),
+                       consumer=OUTCOMES_RESOLVED_CONSUMER)

@@ -1,4 +1,4 @@
-"""`relais-intake api|worker|migrate`."""
+"""`relais-intake api|worker|relay|migrate`."""
 
 from __future__ import annotations
 

@@ -7,7 +7,6 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import faust
 import structlog
@@ -15,7 +14,7 @@ import structlog
 from relais_intake.service_layer.file_processing import process_next_file
 from relais_intake.service_layer.partner_records import CONSUMER, RawRecord, take_records
 from relais_platform.contracts import Topics
-from relais_platform.kafka import process_batches
+from relais_platform.kafka import consume_in_batches
 from relais_platform.runtime import Resources
 
 log = structlog.get_logger(__name__)
@@ -26,9 +25,8 @@ IDLE_POLL_SECONDS = 0.5
 def register(app: faust.App, resources: Resources) -> None:
     """Attach the intake worker's agent and tasks to `app`."""
 
-    @app.agent(app.topic(Topics.INTAKE_SUBMISSIONS))
-    async def partner_records(stream: Any) -> None:
-        await process_batches(stream, partner_records_handler(resources), consumer=CONSUMER, records=True)
+    consume_in_batches(app, Topics.INTAKE_SUBMISSIONS, partner_records_handler(resources), consumer=CONSUMER,
+                       records=True)
 
     @app.task
     async def process_uploaded_files() -> None:

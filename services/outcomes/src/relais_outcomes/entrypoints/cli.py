@@ -1,4 +1,4 @@
-"""`relais-outcomes api|worker|migrate`."""
+"""`relais-outcomes api|worker|relay|migrate`."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from relais_outcomes.service_layer.consumers import Consumer, consume_batch
 from relais_outcomes.service_layer.projections import project_assignments, project_cases_opened
 from relais_outcomes.service_layer.system_outcomes import record_recalls
 from relais_platform.contracts import AssignmentChanged, AttemptRecorded, CaseOpened, CaseRecalled, CaseResolved, Topics
-from relais_platform.kafka import process_batches
+from relais_platform.kafka import consume_in_batches
 from relais_platform.runtime import Resources
 
 # Bigger batches than the platform default: a batch is one transaction with a fixed number of round trips.
@@ -30,7 +30,7 @@ CONSUMERS: tuple[Consumer, ...] = (
 
 
 def batch_handler(resources: Resources, consumer: Consumer) -> Any:
-    """The function process_batches calls with each batch of raw values of `consumer`'s topic."""
+    """The function the bulk consumer calls with each batch of raw values of `consumer`'s topic."""
     async def handle(raws: Sequence[bytes]) -> None:
         await consume_batch(await resources.pool(), raws, consumer=consumer)
     return handle
@@ -43,9 +43,4 @@ def register(app: faust.App, resources: Resources, consumers: Sequence[Consumer]
 
 
 def _register_agent(app: faust.App, resources: Resources, consumer: Consumer) -> None:
-    handler = batch_handler(resources, consumer)
-
-    async def agent(stream: Any) -> None:
-        await process_batches(stream, handler, consumer=consumer.name, max_batch=BATCH)
-
-    app.agent(app.topic(consumer.topic), name=consumer.name)(agent)
+    consume_in_batches(app, consumer.topic, batch_handler(resources, consumer), consumer=consumer.name, max_batch=BATCH)
