@@ -10,6 +10,7 @@ import yaml
 from relais_campaigns.config import Settings as CampaignsSettings
 from relais_intake.config import Settings as IntakeSettings
 from relais_outcomes.config import Settings as OutcomesSettings
+from relais_platform.config import PlatformSettings
 from relais_platform.contracts import Topics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,15 +41,24 @@ def test_every_resource_listed_by_kustomize_exists_and_parses() -> None:
     assert {d["kind"] for d in _documents()} >= {"Deployment", "Service", "ConfigMap", "KafkaTopic", "Cluster", "Job"}
 
 
-def test_each_service_has_an_api_and_a_worker_running_a_real_command() -> None:
+def test_each_service_has_an_api_a_worker_and_a_relay_running_a_real_command() -> None:
     scripts = _console_scripts()
     commands = {}
     for deployment in _of_kind("Deployment"):
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         script, role = container["command"]
-        assert script in scripts and role in {"api", "worker"}
+        assert script in scripts and role in {"api", "worker", "relay"}
         commands[deployment["metadata"]["name"]] = (script, role)
-    assert commands == {f"{s}-{r}": (f"relais-{s}", r) for s in SETTINGS for r in ("api", "worker")}
+    assert commands == {f"{s}-{r}": (f"relais-{s}", r) for s in SETTINGS for r in ("api", "worker", "relay")}
+
+
+def test_workers_leave_publishing_to_the_relay_deployment() -> None:
+    for deployment in _of_kind("Deployment"):
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        if container["command"][1] == "worker":
+            env = {e["name"]: e["value"] for e in container.get("env", [])}
+            assert env == {"RELAIS_OUTBOX_RELAY_IN_WORKER": "false"}
+            assert all(e.removeprefix("RELAIS_").lower() in PlatformSettings.model_fields for e in env)
 
 
 def test_api_probes_use_the_health_routes() -> None:
