@@ -87,6 +87,23 @@ def allow(principal: Principal, *roles: Role) -> None:
         raise Forbidden(f"role {principal.role} may not use this route")
 
 
+def roles(*allowed: Role) -> Any:
+    """A principal dependency that refuses (403) any other role before the request body is even parsed."""
+
+    def dependency(principal: CurrentPrincipal) -> Principal:
+        allow(principal, *allowed)
+        return principal
+
+    return Annotated[Principal, Depends(dependency)]
+
+
+async def _pool(request: Request) -> asyncpg.Pool:
+    return await request.app.state.resources.pool()
+
+
+Pool = Annotated[asyncpg.Pool, Depends(_pool)]
+
+
 def _field_of(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated
@@ -12,30 +12,16 @@ import asyncpg
 from fastapi import Depends, Path, Request
 
 from relais_campaigns.entrypoints.schemas import SLUG_PATTERN
-from relais_platform.auth import Principal, Role
-from relais_platform.http import CurrentPrincipal, allow
+from relais_platform.auth import Role
+from relais_platform.http import roles
 
-
-async def _pool(request: Request) -> asyncpg.Pool:
-    return await request.app.state.resources.pool()
-
-
-def _roles(*roles: Role) -> Callable[[Principal], Principal]:
-    def check(principal: CurrentPrincipal) -> Principal:
-        allow(principal, *roles)  # 403 before the body is even looked at
-        return principal
-
-    return check
-
-
-Pool = Annotated[asyncpg.Pool, Depends(_pool)]
-StaffPrincipal = Annotated[Principal, Depends(_roles(Role.ADMIN, Role.SUPERVISOR))]
-FieldPrincipal = Annotated[Principal, Depends(_roles(Role.ADMIN, Role.SUPERVISOR, Role.AGENT))]
+StaffPrincipal = roles(Role.ADMIN, Role.SUPERVISOR)
+FieldPrincipal = roles(Role.ADMIN, Role.SUPERVISOR, Role.AGENT)
 SiteId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64)]
 AgentId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64)]
 CaseId = Annotated[uuid.UUID, Path()]
 PartnerId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64)]
-AdminPrincipal = Annotated[Principal, Depends(_roles(Role.ADMIN))]
+AdminPrincipal = roles(Role.ADMIN)
 
 
 @asynccontextmanager

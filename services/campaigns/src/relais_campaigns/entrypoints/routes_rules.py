@@ -9,9 +9,10 @@ from fastapi import APIRouter, Request
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
 from relais_campaigns.adapters import rules_repo
-from relais_campaigns.entrypoints.deps import AdminPrincipal, Now, PartnerId, Pool, StaffPrincipal, transaction
+from relais_campaigns.entrypoints.deps import AdminPrincipal, Now, PartnerId, StaffPrincipal, transaction
 from relais_campaigns.entrypoints.schemas import Body
 from relais_platform.errors import NotFound, Unprocessable
+from relais_platform.http import Pool
 
 router = APIRouter(tags=["contact rules"])
 ERRORS = {401: {}, 403: {}, 404: {}, 422: {}}

@@ -7,10 +7,11 @@ from fastapi.responses import JSONResponse
 
 from relais_campaigns.domain.availability import holiday_department_for
 from relais_campaigns.domain.model import AgentProfile
-from relais_campaigns.entrypoints.deps import AgentId, Now, Pool, SiteId, StaffPrincipal, transaction
+from relais_campaigns.entrypoints.deps import AgentId, Now, SiteId, StaffPrincipal, transaction
 from relais_campaigns.entrypoints.schemas import AgentBody, AgentOut, AgentPatchBody, SiteBody, SiteOut, dump
 from relais_campaigns.service_layer import staff
 from relais_campaigns.service_layer.commands import PatchAgent, PutAgent, PutSite
+from relais_platform.http import Pool
 
 router = APIRouter(tags=["sites and agents"])
 ERRORS = {401: {}, 403: {}, 404: {}, 409: {}, 422: {}}

@@ -13,7 +13,6 @@ from relais_campaigns.entrypoints.deps import (
     CaseId,
     FieldPrincipal,
     Now,
-    Pool,
     SiteId,
     StaffPrincipal,
     transaction,
@@ -21,7 +20,7 @@ from relais_campaigns.entrypoints.deps import (
 from relais_campaigns.entrypoints.schemas import AttemptBody, AttemptOut, ReassignBody, ReassignOut
 from relais_campaigns.service_layer import attempts, casework, views, worklist
 from relais_campaigns.service_layer.commands import ReassignCase, RecordAttempt
-from relais_platform.http import IdempotencyKey, idempotent
+from relais_platform.http import IdempotencyKey, Pool, idempotent
 
 router = APIRouter(tags=["work"])
 ERRORS = {401: {}, 403: {}, 404: {}, 409: {}, 422: {}}

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from relais_intake.domain.campaign import Lifecycle, NewCampaign
 from relais_intake.domain.partner_record import is_partner_id
-from relais_intake.entrypoints.deps import Pool, scope_of
+from relais_intake.entrypoints.deps import scope_of
 from relais_intake.entrypoints.people_api import router as people_router
 from relais_intake.entrypoints.schemas import (
     CampaignDetailOut,
@@ -26,7 +26,7 @@ from relais_intake.entrypoints.uploads_api import router as uploads_router
 from relais_intake.service_layer import campaigns, submissions
 from relais_platform.auth import Principal, Role
 from relais_platform.errors import Unprocessable
-from relais_platform.http import CurrentPrincipal, IdempotencyKey, allow, idempotent
+from relais_platform.http import CurrentPrincipal, IdempotencyKey, Pool, allow, idempotent
 
 router = APIRouter(prefix="/v1", tags=["intake"])
 

@@ -1,20 +1,10 @@
-"""What every intake router shares: the pool dependency and the idempotency scope."""
+"""What every intake router shares: the idempotency scope."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import asyncpg
-from fastapi import Depends, Request
+from fastapi import Request
 
 from relais_platform.auth import Principal
-
-
-async def _pool(request: Request) -> asyncpg.Pool:
-    return await request.app.state.resources.pool()
-
-
-Pool = Annotated[asyncpg.Pool, Depends(_pool)]
 
 
 def scope_of(principal: Principal, request: Request) -> str:

@@ -13,12 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from relais_intake.domain.opposition import opposition_of
 from relais_intake.domain.problems import FieldProblem
-from relais_intake.entrypoints.deps import Pool, scope_of
+from relais_intake.entrypoints.deps import scope_of
 from relais_intake.service_layer import people
 from relais_platform.auth import Role
 from relais_platform.contracts import Slug
 from relais_platform.errors import Unprocessable
-from relais_platform.http import CurrentPrincipal, IdempotencyKey, allow, idempotent
+from relais_platform.http import CurrentPrincipal, IdempotencyKey, Pool, allow, idempotent
 
 router = APIRouter(tags=["intake"])
 

@@ -12,13 +12,12 @@ from fastapi.responses import JSONResponse
 
 from relais_intake.domain.file_format import is_known_charset
 from relais_intake.domain.submission import SubmissionChannel
-from relais_intake.entrypoints.deps import Pool
 from relais_intake.entrypoints.schemas import SubmissionOut
 from relais_intake.entrypoints.upload_body import FilePart, boundary_of, multipart_file
 from relais_intake.service_layer.uploads import UploadFile, receive_file
 from relais_platform.auth import Role
 from relais_platform.errors import Unprocessable
-from relais_platform.http import CurrentPrincipal, IdempotencyKey, allow
+from relais_platform.http import CurrentPrincipal, IdempotencyKey, Pool, allow
 
 router = APIRouter(tags=["intake"])
 

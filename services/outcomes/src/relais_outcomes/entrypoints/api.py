@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from relais_outcomes.domain.access import sees_internals
 from relais_outcomes.entrypoints.invoices_api import router as invoices_router
 from relais_outcomes.entrypoints.payments_api import router as payments_router
-from relais_outcomes.entrypoints.roles import PartnerId, Period, Pool, roles
+from relais_outcomes.entrypoints.roles import PartnerId, Period
 from relais_outcomes.entrypoints.schemas import (
     CaseOutcomesOut,
     OutcomeIn,
@@ -35,7 +35,7 @@ from relais_outcomes.service_layer.outcomes import (
     record_outcome,
 )
 from relais_platform.auth import Role
-from relais_platform.http import IdempotencyKey, idempotent
+from relais_platform.http import IdempotencyKey, Pool, idempotent, roles
 
 router = APIRouter(prefix="/v1")
 

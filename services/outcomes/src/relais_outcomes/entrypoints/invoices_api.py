@@ -25,7 +25,7 @@ from relais_outcomes.entrypoints.invoice_schemas import (
     credit_note_out,
     invoice_out,
 )
-from relais_outcomes.entrypoints.roles import BillingReader, FinanceOnly, Number, PartnerId, Period, Pool
+from relais_outcomes.entrypoints.roles import BillingReader, FinanceOnly, Number, PartnerId, Period
 from relais_outcomes.service_layer.invoicing import (
     FinalizeTerms,
     accounting_rows,
@@ -33,7 +33,7 @@ from relais_outcomes.service_layer.invoicing import (
     finalize,
     invoice_view,
 )
-from relais_platform.http import IdempotencyKey, idempotent
+from relais_platform.http import IdempotencyKey, Pool, idempotent
 
 router = APIRouter(tags=["invoices"])  # included under /v1 by entrypoints.api
 

@@ -16,7 +16,7 @@ from relais_outcomes.domain.calendar import billing_date
 from relais_outcomes.domain.invoices import INVOICE_NUMBER_PATTERN
 from relais_outcomes.domain.reconciliation import Reconciliation
 from relais_outcomes.domain.remittances import IncomingRemittance, parse_bank_statement
-from relais_outcomes.entrypoints.roles import BillingReader, FinanceOnly, Number, PartnerId, Pool
+from relais_outcomes.entrypoints.roles import BillingReader, FinanceOnly, Number, PartnerId
 from relais_outcomes.entrypoints.schemas import Body, StrictCents
 from relais_outcomes.service_layer.payments import (
     disputes_of_invoice,
@@ -27,7 +27,7 @@ from relais_outcomes.service_layer.payments import (
     settle_dispute,
 )
 from relais_platform.errors import Unprocessable
-from relais_platform.http import IdempotencyKey, idempotent
+from relais_platform.http import IdempotencyKey, Pool, idempotent
 
 router = APIRouter(tags=["payments"])  # included under /v1 by entrypoints.api
 
