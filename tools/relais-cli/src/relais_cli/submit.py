@@ -28,8 +28,14 @@ def _pieces(path: Path, progress: Progress, task: Any) -> Iterator[bytes]:
 def run_submit(console: Console, *, path: Path, campaign: str, token: str, url: str, charset: str | None = None,
                separator: str | None = None, idempotency_key: str | None = None, wait: bool = True,
                timeout: float = 3600, client: httpx.Client | None = None) -> int:
-    """Upload, follow, summarise; returns the process exit code (0 done, 1 refused or failed)."""
-    http = client or httpx.Client(base_url=url, timeout=httpx.Timeout(60, read=600))
+    """Upload, follow, summarise; returns the process exit code (0 done, 1 refused or failed).
+
+    A client passed in stays open (the caller owns it); the one made here is closed on the way out."""
+    if client is None:
+        with httpx.Client(base_url=url, timeout=httpx.Timeout(60, read=600)) as own:
+            return run_submit(console, path=path, campaign=campaign, token=token, url=url, charset=charset,
+                              separator=separator, idempotency_key=idempotency_key, wait=wait, timeout=timeout,
+                              client=own)
     headers = {"Authorization": f"Bearer {token}",
                "Content-Type": CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")}
     if idempotency_key:
@@ -38,8 +44,8 @@ def run_submit(console: Console, *, path: Path, campaign: str, token: str, url: 
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn())
     with Progress(*columns, DownloadColumn(), TransferSpeedColumn(), console=console, transient=True) as progress:
         task = progress.add_task(f"uploading {path.name}", total=path.stat().st_size)
-        response = http.post(f"/v1/campaigns/{campaign}/cases/upload", content=_pieces(path, progress, task),
-                             headers=headers, params=params)
+        response = client.post(f"/v1/campaigns/{campaign}/cases/upload", content=_pieces(path, progress, task),
+                               headers=headers, params=params)
     if response.status_code not in (200, 202):
         console.print(f"[red]upload refused ({response.status_code}):[/red] {_detail(response)}")
         return 1
@@ -48,7 +54,7 @@ def run_submit(console: Console, *, path: Path, campaign: str, token: str, url: 
         console.print("[yellow]this file (or this Idempotency-Key) was already submitted: "
                       "showing the first submission[/yellow]")
     if wait:
-        submission = _follow(console, http, submission, headers={"Authorization": headers["Authorization"]},
+        submission = _follow(console, client, submission, headers={"Authorization": headers["Authorization"]},
                              timeout=timeout)
     _summary(console, submission, url)
     return 0 if submission["status"] in ("done", "received", "validating") else 1
