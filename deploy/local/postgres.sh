@@ -64,10 +64,12 @@ start() {
   else
     port_free "$PG_PORT" || die "port $PG_PORT is taken by another process (set RELAIS_PG_PORT)"
     log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-    # A stale postmaster.pid (after a crash or a machine restart) is handled by pg_ctl itself.
+    # A stale postmaster.pid (after a crash or a machine restart) is handled by pg_ctl itself. Durability stays on
+    # (fsync, synchronous commit); bulk writes get room before a checkpoint and compressed full-page images.
     as_pg "$BIN/pg_ctl" -D "$PGDATA" -l "$PGLOG" -w -t 60 start \
       -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 \
-          -c shared_buffers=256MB -c fsync=on -c synchronous_commit=on" >/dev/null \
+          -c shared_buffers=256MB -c fsync=on -c synchronous_commit=on \
+          -c max_wal_size=4GB -c wal_compression=on -c checkpoint_timeout=15min" >/dev/null \
       || die "PostgreSQL did not start; see $PGLOG"
   fi
   local i

@@ -4,6 +4,7 @@ and the long-running pieces of a worker (outbox relay)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 from collections.abc import Callable
@@ -111,6 +112,20 @@ async def prepare(settings: PlatformSettings, *, schema: str, migrations_dir: Pa
     created = await ensure_topics(settings.kafka_bootstrap,
                                   [namespaced(t, settings.topic_namespace) for t in Topics.ALL])
     log.info("prepared", schema=schema, migrations=applied, topics_created=created)
+
+
+# A worker allocates about ten container objects per consumed event (decoded envelope, rows, outbox bytes): with
+# the default gen-0 threshold (700) the collector ran every ~70 events and walked the older generations every
+# tenth time, doubling the cost of decoding a batch (measured on the billing consumer). Its objects rarely form
+# cycles.
+WORKER_GC_THRESHOLDS = (50_000, 20, 10)
+
+
+def tune_gc() -> None:
+    """Collect less often in a worker or relay process, and keep the objects built at start-up out of collections
+    (called by their commands once everything is built, never in a test process)."""
+    gc.set_threshold(*WORKER_GC_THRESHOLDS)
+    gc.freeze()
 
 
 def build_worker(*, app_id: str, resources: Resources, register: Callable[[faust.App, Resources], None]) -> faust.App:

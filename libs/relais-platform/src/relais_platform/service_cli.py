@@ -11,7 +11,7 @@ import typer
 
 from relais_platform.config import PlatformSettings
 from relais_platform.logging import configure_logging
-from relais_platform.runtime import prepare, run_relay
+from relais_platform.runtime import prepare, run_relay, tune_gc
 
 
 def service_cli(*, name: str, settings_factory: Callable[[], PlatformSettings], schema: str, migrations_dir: Path,
@@ -40,13 +40,16 @@ def service_cli(*, name: str, settings_factory: Callable[[], PlatformSettings], 
 
         settings = _settings()
         app = create_worker(settings)
+        tune_gc()
         faust.Worker(app, loglevel=settings.log_level.lower(), override_logging=False,
                      redirect_stdouts=False).execute_from_commandline()
 
     @cli.command()
     def relay() -> None:
         """Publish the outbox to Kafka in a process of its own (workers: RELAIS_OUTBOX_RELAY_IN_WORKER=false)."""
-        asyncio.run(run_relay(_settings(), schema=schema))
+        settings = _settings()
+        tune_gc()
+        asyncio.run(run_relay(settings, schema=schema))
 
     @cli.command("migrate")
     def migrate_cmd() -> None:

@@ -8,6 +8,7 @@ import faust
 from fastapi import FastAPI
 
 from relais_outcomes import SCHEMA, SOURCE
+from relais_outcomes.adapters.invoice_pdf import Seller
 from relais_outcomes.config import Settings
 from relais_outcomes.entrypoints.api import router
 from relais_outcomes.entrypoints.stream import register
@@ -20,9 +21,12 @@ __all__ = ["MIGRATIONS", "SCHEMA", "SOURCE", "create_api", "create_worker"]
 
 
 def create_api(settings: Settings, *, resources: Resources | None = None) -> FastAPI:
-    """The FastAPI app of the outcomes service."""
-    return build_api(title="relais-outcomes", description=DESCRIPTION, settings=settings,
-                     resources=resources or Resources(settings, schema=SCHEMA), router=router)
+    """The FastAPI app of the outcomes service (the invoices' seller is built once, from the settings)."""
+    app = build_api(title="relais-outcomes", description=DESCRIPTION, settings=settings,
+                    resources=resources or Resources(settings, schema=SCHEMA), router=router)
+    app.state.seller = Seller(name=settings.seller_name, address=settings.seller_address,
+                              siret=settings.seller_siret, vat_id=settings.seller_vat_id)
+    return app
 
 
 def create_worker(settings: Settings, *, resources: Resources | None = None) -> faust.App:

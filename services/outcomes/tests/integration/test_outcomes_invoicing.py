@@ -13,6 +13,8 @@ import pypdf
 import pytest
 
 from relais_outcomes.domain.calendar import billing_date
+from relais_outcomes.service_layer.invoicing import invoice_view
+from relais_platform.auth import Principal, Role
 from relais_platform.contracts import AttemptResult, Channel, OutcomeType
 
 pytestmark = pytest.mark.integration
@@ -229,3 +231,13 @@ async def test_replaying_every_topic_after_finalising_changes_no_line_and_no_inv
     assert again == invoiced
     april = (await outcomes_client.get("/v1/partners/acme/statements/2026-04", headers=finance)).json()
     assert april["lines"] == [] and april["total_cents"] == 0
+
+
+async def test_a_long_invoice_shows_its_first_lines_and_counts_them_all(outcomes_pool, invoiced) -> None:
+    finance = Principal(sub="finance", role=Role.FINANCE)
+    async with outcomes_pool.acquire() as conn:
+        first = await invoice_view(conn=conn, principal=finance, number=invoiced["number"], line_limit=2)
+        every = await invoice_view(conn=conn, principal=finance, number=invoiced["number"])
+    assert (first.line_count, every.line_count, invoiced["line_count"]) == (3, 3, 3)
+    assert [x.line_id for x in first.lines] == [x.line_id for x in every.lines][:2]
+    assert [str(x.line_id) for x in every.lines] == [x["line_id"] for x in invoiced["lines"]]

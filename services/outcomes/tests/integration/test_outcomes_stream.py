@@ -209,3 +209,13 @@ async def test_an_outcome_recorded_over_http_is_billed_from_its_published_event(
     assert (kind, amount, period) == ("case_closed", 4000, "2026-03")
     assert [str(e) for e in evidence] == [r.json()["outcome_id"]]
     assert line_id == derived_id("case_closed", r.json()["outcome_id"])
+
+
+async def test_an_attempt_without_a_time_zone_is_skipped_and_the_batch_goes_on(outcomes_pool, outcomes_world,
+                                                                                outcomes_tariff) -> None:
+    await outcomes_tariff("2026-03-01", **OLD)
+    c = outcomes_world.opened("R-Z")
+    naive = outcomes_world.attempt(c, datetime(2026, 3, 4, 10))  # the contract accepts it; its Paris day is unknown
+    good = outcomes_world.attempt(c, at(4))
+    await outcomes_world.feed(naive, good)
+    assert [evidence for *_, evidence, _ in await lines(outcomes_pool)] == [[good.id]]

@@ -4,37 +4,69 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import asyncpg
 
-from relais_outcomes.domain.billing import BillingLine
+from relais_outcomes.adapters.tariffs_repo import FEE_COLUMNS
+from relais_outcomes.domain.billing import BillableWork, BillingLine
+from relais_outcomes.domain.calendar import BILLING_ZONE
 from relais_platform.contracts import BillingKind
 
 COLUMNS = ("line_id, partner_id, case_id, campaign_id, kind, amount_cents, tariff_version_id, period, "
             "occurred_at, evidence_event_ids")
 
 
-async def insert_new_lines(conn: asyncpg.Connection, *, lines: Sequence[BillingLine]) -> list[BillingLine]:
-    """Insert lines in the given order; return those actually added.
+class PricedLine(NamedTuple):
+    """What pricing gave a line that was really added (the rest is its BillableWork)."""
 
-    A line whose id exists (a replay) is skipped, and so is a second case_closed, payment_plan or
-    referral_taken_up line for a case (a correction): ON CONFLICT DO NOTHING covers both unique indexes.
-    """
-    if not lines:
-        return []
-    rows = await conn.fetch(
-        f"INSERT INTO billing_lines ({COLUMNS}) "
-        "SELECT l, p, c, cp, k, a, t, pe, o, string_to_array(e, ',')::uuid[] FROM unnest("
-        "$1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::bigint[], $7::uuid[], $8::text[], "
-        "$9::timestamptz[], $10::text[]) WITH ORDINALITY AS x(l, p, c, cp, k, a, t, pe, o, e, n) ORDER BY n "
-        "ON CONFLICT DO NOTHING RETURNING line_id",
-        [x.line_id for x in lines], [x.partner_id for x in lines], [x.case_id for x in lines],
-        [x.campaign_id for x in lines], [str(x.kind) for x in lines], [x.amount_cents for x in lines],
-        [x.tariff_version_id for x in lines], [x.period for x in lines], [x.occurred_at for x in lines],
-        [",".join(map(str, x.evidence_event_ids)) for x in lines],
-    )
-    added = {r["line_id"] for r in rows}
-    return [x for x in lines if x.line_id in added]
+    line_id: uuid.UUID
+    key: str  # the line id as text, to find its BillableWork
+    amount_cents: int
+    tariff_version_id: str | None
+    period: str
+
+
+_FEE_OF_KIND = "CASE w.kind " + " ".join(f"WHEN '{k}' THEN v.{c}" for k, c in FEE_COLUMNS.items()) + " END"
+_PARIS_TIME = f"(w.occurred_at AT TIME ZONE '{BILLING_ZONE.key}')"
+
+# One statement per chunk of a batch (its lines as arrays, one per BillableWork field): claim the event ids
+# (only the first delivery of an event takes effect), share-lock the tariffs of the chunk's partners (a version
+# cannot be replaced while it prices lines), price each line of a new event with the version in force on its
+# Paris calendar day (the latest effective_from on or before it; none: unpriced at 0), insert in batch order
+# and return what was really added. ON CONFLICT DO NOTHING skips a replayed line (same line_id) and a second
+# once-per-case line (billing_lines_once_per_case), as domain/billing.py says.
+PRICE_AND_INSERT = f"""
+WITH work AS (
+    SELECT * FROM unnest($3::uuid[], $4::text[], $5::uuid[], $6::text[], $7::uuid[], $8::uuid[], $9::timestamptz[])
+        WITH ORDINALITY AS w(line_id, kind, evidence_event_id, partner_id, case_id, campaign_id, occurred_at, n)
+), fresh AS (
+    INSERT INTO processed_events (consumer, event_id)
+    SELECT $1, evidence_event_id FROM work UNION ALL SELECT $1, unnest($2::uuid[])
+    ON CONFLICT DO NOTHING RETURNING event_id
+), locked AS MATERIALIZED (
+    SELECT tariff_version_id, partner_id, effective_from, {", ".join(FEE_COLUMNS.values())} FROM tariff_versions
+    WHERE partner_id IN (SELECT partner_id FROM work) FOR SHARE
+), versions AS (
+    SELECT *, lead(effective_from) OVER (PARTITION BY partner_id ORDER BY effective_from) AS until FROM locked
+)
+INSERT INTO billing_lines ({COLUMNS})
+SELECT w.line_id, w.partner_id, w.case_id, w.campaign_id, w.kind, coalesce({_FEE_OF_KIND}, 0), v.tariff_version_id,
+       to_char({_PARIS_TIME}, 'YYYY-MM'), w.occurred_at, ARRAY[w.evidence_event_id]
+FROM work w JOIN fresh f ON f.event_id = w.evidence_event_id
+LEFT JOIN versions v ON v.partner_id = w.partner_id AND v.effective_from <= {_PARIS_TIME}::date
+                    AND (v.until IS NULL OR {_PARIS_TIME}::date < v.until)
+ORDER BY w.n
+ON CONFLICT DO NOTHING RETURNING line_id, line_id::text, amount_cents, tariff_version_id::text, period
+"""
+
+
+async def claim_and_price(conn: asyncpg.Connection, *, consumer: str, work: Sequence[BillableWork],
+                          unbilled_event_ids: Sequence[uuid.UUID]) -> list[PricedLine]:
+    """Claim events for `consumer` (those `work` cites and the `unbilled` ones) and insert the priced lines
+    of the new ones; returns the lines really added, in order."""
+    columns = zip(*work, strict=True) if work else [()] * len(BillableWork._fields)
+    return [PricedLine(*r) for r in await conn.fetch(PRICE_AND_INSERT, consumer, unbilled_event_ids, *columns)]
 
 
 def line_of(row: asyncpg.Record) -> BillingLine:

@@ -8,7 +8,7 @@ currency is written `EUR`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fpdf import FPDF
 
@@ -33,6 +33,11 @@ class Seller:
     address: str
     siret: str
     vat_id: str
+    block: tuple[str, ...] = field(init=False, compare=False)  # its lines on every invoice, built once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "block", tuple(_latin1(text) for text in (
+            f"Vendeur : {self.name}", self.address, f"SIRET : {self.siret} - TVA intracommunautaire : {self.vat_id}")))
 
 
 def _latin1(text: str) -> str:
@@ -50,9 +55,9 @@ def _header(pdf: FPDF, invoice: Invoice, seller: Seller) -> None:
     pdf.set_font("Helvetica", "B", 16)
     pdf.cell(0, 10, _latin1(f"FACTURE N° {invoice.number}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
-    for text in (f"Vendeur : {seller.name}", seller.address, f"SIRET : {seller.siret} - TVA intracommunautaire : "
-                 f"{seller.vat_id}", "", f"Client : {invoice.partner_id}", "",
-                 f"Date d'émission : {invoice.issue_date:%d/%m/%Y}",
+    for text in seller.block:
+        pdf.cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+    for text in ("", f"Client : {invoice.partner_id}", "", f"Date d'émission : {invoice.issue_date:%d/%m/%Y}",
                  f"Période facturée : {invoice.period[5:]}/{invoice.period[:4]}",
                  f"Date d'échéance : {invoice.due_date:%d/%m/%Y}"):
         pdf.cell(0, 5, _latin1(text), new_x="LMARGIN", new_y="NEXT")

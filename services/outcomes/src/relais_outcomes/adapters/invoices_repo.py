@@ -34,23 +34,35 @@ async def lock_statement(conn: asyncpg.Connection, *, partner_id: str, period: s
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"outcomes.finalize|{partner_id}")
 
 
+_DRAFT = ("FROM billing_lines l WHERE l.partner_id = $1 AND l.period <= $2 "
+          "AND (l.period = $2 OR EXISTS (SELECT 1 FROM invoices i WHERE i.partner_id = $1 AND i.period = l.period)) "
+          "AND NOT EXISTS (SELECT 1 FROM invoice_lines il WHERE il.line_id = l.line_id)")
+_LINE_COLUMNS = ", ".join("l." + c for c in COLUMNS.split(", "))
+
+
 async def draft_lines(conn: asyncpg.Connection, *, partner_id: str, period: str) -> list[BillingLine]:
     """Lines a month's statement holds: the month's lines not invoiced yet, plus late lines of months
     already invoiced before it (carried forward), in the order the work happened."""
-    rows = await conn.fetch(
-        f"SELECT {', '.join('l.' + c for c in COLUMNS.split(', '))} FROM billing_lines l "
-        "WHERE l.partner_id = $1 AND l.period <= $2 "
-        "AND (l.period = $2 OR EXISTS (SELECT 1 FROM invoices i WHERE i.partner_id = $1 AND i.period = l.period)) "
-        "AND NOT EXISTS (SELECT 1 FROM invoice_lines il WHERE il.line_id = l.line_id) "
-        "ORDER BY l.occurred_at, l.line_id",
-        partner_id, period,
-    )
+    rows = await conn.fetch(f"SELECT {_LINE_COLUMNS} {_DRAFT} ORDER BY l.occurred_at, l.line_id", partner_id, period)
     return [line_of(r) for r in rows]
+
+
+async def freeze_draft(conn: asyncpg.Connection, *, partner_id: str, period: str) -> tuple[int, int]:
+    """Take the draft's lines, in statement order, into this transaction's `frozen_lines` (so the invoice holds
+    exactly the lines it totals, whatever the worker adds meanwhile); returns their count and sum."""
+    await conn.execute("CREATE TEMP TABLE IF NOT EXISTS frozen_lines (line_id uuid, position integer, "
+                       "amount_cents bigint) ON COMMIT DELETE ROWS")
+    await conn.execute("DELETE FROM frozen_lines")
+    row = await conn.fetchrow(
+        "WITH f AS (INSERT INTO frozen_lines SELECT l.line_id, row_number() OVER (ORDER BY l.occurred_at, l.line_id), "
+        f"l.amount_cents {_DRAFT} RETURNING amount_cents) SELECT count(*), coalesce(sum(amount_cents), 0) FROM f",
+        partner_id, period)
+    return row[0], int(row[1])
 
 
 async def save_invoice(conn: asyncpg.Connection, *, number: str, statement: Statement, issue_date: date,
                        due_date: date, finalized_by: str, forced: bool) -> None:
-    """Freeze a statement under its number, with its lines in order."""
+    """Freeze a statement under its number, with the lines `freeze_draft` took, in order."""
     s = statement
     await conn.execute(
         f"INSERT INTO invoices ({_INVOICE.removesuffix(', created_at')}) "
@@ -59,10 +71,8 @@ async def save_invoice(conn: asyncpg.Connection, *, number: str, statement: Stat
         s.subtotal_cents, str(s.adjustment.kind) if s.adjustment else None, s.adjustment_cents, s.net_cents,
         s.vat_rate_bp, s.vat_cents, s.total_cents, finalized_by, forced,
     )
-    await conn.execute(
-        "INSERT INTO invoice_lines (line_id, number, position) SELECT l, $2, n FROM unnest($1::uuid[]) "
-        "WITH ORDINALITY AS x(l, n)", [line.line_id for line in s.lines], number,
-    )
+    await conn.execute("INSERT INTO invoice_lines (line_id, number, position) SELECT line_id, $1, position "
+                       "FROM frozen_lines ORDER BY position", number)
 
 
 def _invoice(row: asyncpg.Record | None) -> Invoice | None:
@@ -84,12 +94,18 @@ async def invoice_of_period(conn: asyncpg.Connection, *, partner_id: str, period
                                         partner_id, period))
 
 
-async def invoice_lines(conn: asyncpg.Connection, *, number: str) -> list[BillingLine]:
-    """The lines an invoice froze, in their invoice order."""
+async def invoice_lines(conn: asyncpg.Connection, *, number: str, limit: int | None = None) -> list[BillingLine]:
+    """The lines an invoice froze, in their invoice order (the first `limit` only, when given)."""
+    bounded = limit is not None
     rows = await conn.fetch(
-        f"SELECT {', '.join('l.' + c for c in COLUMNS.split(', '))} FROM invoice_lines il "
-        "JOIN billing_lines l USING (line_id) WHERE il.number = $1 ORDER BY il.position", number)
+        f"SELECT {_LINE_COLUMNS} FROM invoice_lines il JOIN billing_lines l USING (line_id) WHERE il.number = $1 "
+        "ORDER BY il.position" + (" LIMIT $2" if bounded else ""), number, *([limit] if bounded else []))
     return [line_of(r) for r in rows]
+
+
+async def line_count(conn: asyncpg.Connection, *, number: str) -> int:
+    """How many lines an invoice froze."""
+    return await conn.fetchval("SELECT count(*) FROM invoice_lines WHERE number = $1", number)
 
 
 async def credit_notes(conn: asyncpg.Connection, *, invoice_number: str) -> list[CreditNote]:
@@ -101,7 +117,7 @@ async def credit_notes(conn: asyncpg.Connection, *, invoice_number: str) -> list
 
 async def balance(conn: asyncpg.Connection, *, number: str, for_update: bool = False) -> InvoiceBalance | None:
     """An invoice's net and VAT and what credit notes took; `for_update` serialises credit notes of it."""
-    head = await conn.fetchrow("SELECT net_cents, vat_cents, vat_rate_bp FROM invoices WHERE number = $1"
+    head = await conn.fetchrow("SELECT partner_id, net_cents, vat_cents, vat_rate_bp FROM invoices WHERE number = $1"
                                + (" FOR UPDATE" if for_update else ""), number)
     if head is None:
         return None
@@ -111,7 +127,16 @@ async def balance(conn: asyncpg.Connection, *, number: str, for_update: bool = F
         " WHERE c.invoice_number = $1) AS lines FROM credit_notes WHERE invoice_number = $1", number)
     return InvoiceBalance(net_cents=head["net_cents"], vat_cents=head["vat_cents"], vat_rate_bp=head["vat_rate_bp"],
                           credited_net_cents=int(took["net"]), credited_vat_cents=int(took["vat"]),
-                          credited_line_ids=frozenset(took["lines"]))
+                          credited_line_ids=frozenset(took["lines"]), partner_id=head["partner_id"])
+
+
+async def line_amounts(conn: asyncpg.Connection, *, number: str,
+                       line_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """The amounts of those of `line_ids` that are on the invoice (a credit note reads only what it cancels)."""
+    rows = await conn.fetch("SELECT l.line_id, l.amount_cents FROM invoice_lines il JOIN billing_lines l "
+                            "USING (line_id) WHERE il.number = $1 AND il.line_id = ANY($2::uuid[])",
+                            number, list(line_ids))
+    return {r["line_id"]: r["amount_cents"] for r in rows}
 
 
 async def save_credit_note(conn: asyncpg.Connection, *, number: str, invoice_number: str, partner_id: str,

@@ -76,6 +76,7 @@ class InvoiceBalance:
     credited_net_cents: int = 0
     credited_vat_cents: int = 0
     credited_line_ids: frozenset[uuid.UUID] = frozenset()
+    partner_id: str = ""
 
 
 def credit_for(balance: InvoiceBalance, *, net_cents: int | None, line_ids: Sequence[uuid.UUID],

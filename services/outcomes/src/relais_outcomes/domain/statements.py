@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from relais_outcomes.domain.billing import BillingLine
@@ -106,10 +106,19 @@ def build_statement(*, partner_id: str, period: str, lines: Sequence[BillingLine
 
     Without a tariff at the end of the month there is no VAT rate and no bound: VAT is 0.
     """
-    subtotal = sum(line.amount_cents for line in lines)
-    adjustment = monthly_adjustment(subtotal, tariff_at_month_end)
+    totals = statement_of_subtotal(partner_id=partner_id, period=period,
+                                   subtotal_cents=sum(line.amount_cents for line in lines),
+                                   tariff_at_month_end=tariff_at_month_end)
+    return replace(totals, lines=tuple(lines))
+
+
+def statement_of_subtotal(*, partner_id: str, period: str, subtotal_cents: int,
+                          tariff_at_month_end: Tariff | None) -> Statement:
+    """The totals of a month whose lines summed to `subtotal_cents` (the lines themselves left out: a month
+    being finalised is summed by the database)."""
+    adjustment = monthly_adjustment(subtotal_cents, tariff_at_month_end)
     rate = tariff_at_month_end.vat_rate_bp if tariff_at_month_end else 0
-    net = subtotal + (adjustment.amount_cents if adjustment else 0)
-    return Statement(partner_id=partner_id, period=period, lines=tuple(lines), tariff=tariff_at_month_end,
-                     subtotal_cents=subtotal, adjustment=adjustment, vat_rate_bp=rate,
+    net = subtotal_cents + (adjustment.amount_cents if adjustment else 0)
+    return Statement(partner_id=partner_id, period=period, lines=(), tariff=tariff_at_month_end,
+                     subtotal_cents=subtotal_cents, adjustment=adjustment, vat_rate_bp=rate,
                      vat_cents=vat_half_up(net, rate))

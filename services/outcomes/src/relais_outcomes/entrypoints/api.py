@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from relais_outcomes.domain.access import sees_internals
 from relais_outcomes.entrypoints.invoices_api import router as invoices_router
 from relais_outcomes.entrypoints.payments_api import router as payments_router
-from relais_outcomes.entrypoints.roles import PartnerId, Period
+from relais_outcomes.entrypoints.roles import BillingReader, FinanceOnly, PartnerId, Period
 from relais_outcomes.entrypoints.schemas import (
     CaseOutcomesOut,
     OutcomeIn,
@@ -42,9 +42,6 @@ router = APIRouter(prefix="/v1")
 
 OutcomeRecorder = roles(Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 OutcomeReader = roles(Role.PARTNER, Role.AGENT, Role.SUPERVISOR, Role.FINANCE, Role.ADMIN)
-TariffWriter = roles(Role.FINANCE, Role.ADMIN)
-StatementReader = roles(Role.PARTNER, Role.FINANCE, Role.ADMIN)
-PartnerFileReader = StatementReader
 
 
 @router.post("/cases/{case_id}/outcome", status_code=201, response_model=OutcomeOut, tags=["outcomes"])
@@ -76,7 +73,7 @@ async def post_referral_follow_up(case_id: uuid.UUID, body: ReferralFollowUpIn, 
 
 @router.get("/campaigns/{campaign_id}/outcomes.csv", tags=["outcomes"], response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}, "description": "One row per outcome, oldest first"}})
-async def get_campaign_outcomes_csv(campaign_id: uuid.UUID, principal: PartnerFileReader, pool: Pool,
+async def get_campaign_outcomes_csv(campaign_id: uuid.UUID, principal: BillingReader, pool: Pool,
                                     ) -> StreamingResponse:
     """Every outcome of a campaign as CSV: the partner feed as a file (corrections included, no agent notes)."""
     async with pool.acquire() as conn:
@@ -101,7 +98,7 @@ async def get_outcome(case_id: uuid.UUID, principal: OutcomeReader, pool: Pool) 
 @router.put("/partners/{partner_id}/tariff", response_model=TariffOut, tags=["finance"],
             responses={201: {"model": TariffOut, "description": "A new version was added"},
                        409: {"description": "The version with this effective_from already priced lines"}})
-async def put_partner_tariff(partner_id: PartnerId, body: TariffIn, principal: TariffWriter,
+async def put_partner_tariff(partner_id: PartnerId, body: TariffIn, principal: FinanceOnly,
                              pool: Pool) -> JSONResponse:
     """Add a version of the partner's tariff from `effective_from`, or replace one no line was priced with."""
     async with pool.acquire() as conn, conn.transaction():
@@ -110,7 +107,7 @@ async def put_partner_tariff(partner_id: PartnerId, body: TariffIn, principal: T
 
 
 @router.get("/partners/{partner_id}/statements/{period}", response_model=StatementOut, tags=["finance"])
-async def get_statement(partner_id: PartnerId, period: Period, principal: StatementReader, pool: Pool) -> StatementOut:
+async def get_statement(partner_id: PartnerId, period: Period, principal: BillingReader, pool: Pool) -> StatementOut:
     """A partner's month (a live draft until finalised): lines, minimum/cap adjustment, VAT, total in cents."""
     async with pool.acquire() as conn:
         statement, invoice_number = await draft_statement(conn=conn, principal=principal, partner_id=partner_id,

@@ -87,7 +87,7 @@ def invoice_out(view: InvoiceView) -> InvoiceOut:
         number=i.number, partner_id=i.partner_id, period=i.period, issue_date=i.issue_date, due_date=i.due_date,
         tariff_version_id=i.tariff_version_id,
         lines=[line_out(x, statement_period=i.period) for x in view.lines[:MAX_INLINE_LINES]],
-        line_count=len(view.lines), lines_truncated=len(view.lines) > MAX_INLINE_LINES,
+        line_count=view.line_count, lines_truncated=view.line_count > MAX_INLINE_LINES,
         subtotal_cents=i.subtotal_cents, adjustment_kind=i.adjustment_kind, adjustment_cents=i.adjustment_cents,
         net_cents=i.net_cents, vat_rate_bp=i.vat_rate_bp, vat_cents=i.vat_cents, total_cents=i.total_cents,
         credit_notes=[credit_note_out(c) for c in view.credit_notes],

@@ -18,6 +18,7 @@ from relais_outcomes.domain.exports import (
     invoice_line_rows,
 )
 from relais_outcomes.entrypoints.invoice_schemas import (
+    MAX_INLINE_LINES,
     CreditNoteIn,
     CreditNoteOut,
     FinalizeIn,
@@ -42,7 +43,12 @@ def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def _seller(request: Request) -> Seller:
+    return request.app.state.seller
+
+
 AppSettings = Annotated[Settings, Depends(_settings)]
+InvoiceSeller = Annotated[Seller, Depends(_seller)]
 
 
 @router.post("/partners/{partner_id}/statements/{period}/finalize", status_code=201, response_model=InvoiceOut,
@@ -56,7 +62,7 @@ async def post_finalize(partner_id: PartnerId, period: Period, principal: Financ
 
     async def action(conn: asyncpg.Connection) -> tuple[int, Any]:
         view = await finalize(conn=conn, principal=principal, partner_id=partner_id, period=period,
-                              force=options.force, now=datetime.now(UTC), terms=terms)
+                              force=options.force, now=datetime.now(UTC), terms=terms, line_limit=MAX_INLINE_LINES)
         return 201, invoice_out(view)
 
     return await idempotent(pool, principal=principal, key=idempotency_key, payload=options, action=action,
@@ -76,12 +82,10 @@ async def get_invoice_csv(number: Number, principal: BillingReader, pool: Pool) 
 
 @router.get("/invoices/{number}.pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}, "description": "The French invoice"}})
-async def get_invoice_pdf(number: Number, principal: BillingReader, pool: Pool, settings: AppSettings) -> Response:
+async def get_invoice_pdf(number: Number, principal: BillingReader, pool: Pool, seller: InvoiceSeller) -> Response:
     """The invoice as a French PDF invoice: seller, buyer, number, dates, period, lines, HT, TVA, TTC."""
     async with pool.acquire() as conn:
         view = await invoice_view(conn=conn, principal=principal, number=number)
-    seller = Seller(name=settings.seller_name, address=settings.seller_address, siret=settings.seller_siret,
-                    vat_id=settings.seller_vat_id)
     return Response(render_invoice_pdf(view.invoice, view.lines, view.credit_notes, seller),
                     media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{number}.pdf"'})
@@ -91,7 +95,8 @@ async def get_invoice_pdf(number: Number, principal: BillingReader, pool: Pool, 
 async def get_invoice(number: Number, principal: BillingReader, pool: Pool) -> InvoiceOut:
     """An invoice with its lines (and their evidence) and the credit notes that correct it."""
     async with pool.acquire() as conn:
-        return invoice_out(await invoice_view(conn=conn, principal=principal, number=number))
+        return invoice_out(await invoice_view(conn=conn, principal=principal, number=number,
+                                              line_limit=MAX_INLINE_LINES))
 
 
 @router.post("/invoices/{number}/credit-notes", status_code=201, response_model=CreditNoteOut,

@@ -16,7 +16,7 @@ from relais_platform.kafka import consume_in_batches
 from relais_platform.runtime import Resources
 
 # Bigger batches than the platform default: a batch is one transaction with a fixed number of round trips.
-BATCH = 2000
+BATCH = 5000
 
 # Billing is derived from the published events rather than inside the HTTP transaction on purpose:
 # replaying the topics reproduces exactly the same lines.
@@ -24,8 +24,8 @@ CONSUMERS: tuple[Consumer, ...] = (
     Consumer(Topics.CASES_OPENED, CaseOpened, project_cases_opened),
     Consumer(Topics.CASES_RECALLED, CaseRecalled, record_recalls),
     Consumer(Topics.ASSIGNMENTS, AssignmentChanged, project_assignments),
-    Consumer(Topics.ATTEMPTS, AttemptRecorded, bill_attempts),
-    Consumer(Topics.OUTCOMES_RESOLVED, CaseResolved, bill_resolutions),
+    Consumer(Topics.ATTEMPTS, AttemptRecorded, bill_attempts, claims_itself=True),
+    Consumer(Topics.OUTCOMES_RESOLVED, CaseResolved, bill_resolutions, claims_itself=True),
 )
 
 

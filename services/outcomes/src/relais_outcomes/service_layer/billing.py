@@ -1,68 +1,120 @@
-"""Handlers that turn published work (attempts, resolutions) into priced billing lines."""
+"""Handlers that turn published work (attempts, resolutions) into priced billing lines.
+
+The hot path of the worker (a million attempts a month): per event only the decoding and the line ids are
+computed in Python; claiming, pricing with the tariff in force and the inserts are one set-based statement
+per chunk of the batch (adapters/billing_repo.py), and the BillingLineRecorded events are serialised straight
+to JSON. Python prepares a chunk while PostgreSQL runs the previous statement (adapters/pipeline.py).
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 import orjson
 import structlog
 
 from relais_outcomes import SOURCE
-from relais_outcomes.adapters.billing_repo import insert_new_lines
-from relais_outcomes.adapters.tariffs_repo import tariffs_of
-from relais_outcomes.domain.billing import BillingLine, billable_lines_for_attempt, billable_lines_for_resolution
-from relais_outcomes.domain.tariffs import Tariff, tariff_at
+from relais_outcomes.adapters.billing_repo import PricedLine, claim_and_price
+from relais_outcomes.adapters.pipeline import overlapped
+from relais_outcomes.domain.billing import BillableWork, attempt_work, resolution_work
 from relais_platform.contracts import AttemptRecorded, BillingLineRecorded, CaseResolved
 from relais_platform.events import Envelope
 from relais_platform.outbox import EncodedEvent, enqueue_encoded
 
 log = structlog.get_logger(__name__)
 
-Rule = Callable[[Envelope[Any], Tariff | None], list[BillingLine]]
+Rule = Callable[[Envelope[Any]], list[BillableWork]]
+Chunks = Iterable[Sequence[Envelope[Any]]]
 
 
-async def bill_attempts(*, conn: asyncpg.Connection, events: Sequence[Envelope[AttemptRecorded]]) -> list[BillingLine]:
-    """Successful contacts and visits, priced with each partner's tariff at the attempt time."""
-    return await _bill(conn, events, billable_lines_for_attempt, lambda e: e.data.attempted_at)
+class _Chunk(NamedTuple):
+    work: list[BillableWork]
+    unbilled: list[uuid.UUID]  # new-or-not events that earn no line: claimed all the same
 
 
-async def bill_resolutions(*, conn: asyncpg.Connection, events: Sequence[Envelope[CaseResolved]]) -> list[BillingLine]:
-    """Closed cases, payment plans and referrals taken up, priced at the resolution time."""
-    return await _bill(conn, events, billable_lines_for_resolution, lambda e: e.data.resolved_at)
+async def bill_attempts(*, conn: asyncpg.Connection, consumer: str,
+                        chunks: Iterable[Sequence[Envelope[AttemptRecorded]]]) -> int:
+    """Claim the attempts; bill the new ones (successful contacts, visits) at the tariff of the attempt time."""
+    return await _bill(conn, consumer, chunks, attempt_work)
 
 
-async def _bill(conn: asyncpg.Connection, events: Sequence[Envelope[Any]], rule: Rule,
-                occurred_at: Callable[[Envelope[Any]], datetime]) -> list[BillingLine]:
-    partner_ids = sorted({e.data.partner_id for e in events})
-    tariffs = await tariffs_of(conn, partner_ids=partner_ids, share_lock=True)
-    lines = [line for e in events for line in rule(e, tariff_at(tariffs[e.data.partner_id], occurred_at(e)))]
-    added = await insert_new_lines(conn, lines=lines)
-    unpriced = Counter((line.partner_id, str(line.kind)) for line in added if line.unpriced)
-    for (partner_id, kind), count in unpriced.items():  # one line per partner and kind, not one per event
-        log.warning("unpriced billing lines: the partner had no tariff in force", partner_id=partner_id, kind=kind,
-                    lines=count)
-    now = datetime.now(UTC)
-    await enqueue_encoded(conn, [published(line, now) for line in added])
+async def bill_resolutions(*, conn: asyncpg.Connection, consumer: str,
+                           chunks: Iterable[Sequence[Envelope[CaseResolved]]]) -> int:
+    """Claim the resolutions; bill closed cases, payment plans and referrals taken up at the resolution time."""
+    return await _bill(conn, consumer, chunks, resolution_work)
+
+
+async def _bill(conn: asyncpg.Connection, consumer: str, chunks: Chunks, rule: Rule) -> int:
+    """A batch in the caller's transaction: claim, price and insert chunk by chunk, then publish the added lines.
+
+    Each chunk is decoded (lazily, by iterating `chunks`) and its lines computed while the database prices
+    the previous one; the outbox rows are serialised the same way.
+    """
+    priced = await overlapped(chunks, lambda events: _work_of(events, rule),
+                              lambda chunk: _price(conn, consumer, chunk))
+    now, added = datetime.now(UTC), 0
+    for chunk, lines in priced:
+        _warn_unpriced(lines, chunk.work)
+        added += len(lines)
+    await overlapped([(c.work, lines) for c, lines in priced if lines],
+                     lambda item: published(item[1], item[0], now), lambda rows: enqueue_encoded(conn, rows))
     return added
 
 
-def published(line: BillingLine, now: datetime) -> EncodedEvent:
-    """The BillingLineRecorded CloudEvent of a new line (event id = line id).
+def _work_of(events: Sequence[Envelope[Any]], rule: Rule) -> _Chunk:
+    chunk = _Chunk([], [])
+    for event in events:
+        try:
+            earned = rule(event)
+        except ValueError as exc:  # a time without a zone: skipped like any poison event, the batch goes on
+            log.warning("unbillable event skipped", event_id=str(event.id), reason=str(exc))
+            continue
+        if earned:
+            chunk.work.extend(earned)
+        else:
+            chunk.unbilled.append(event.id)
+    return chunk
 
-    Built as plain JSON rather than through pydantic: every field comes from validated events and the tariff,
-    and this is the hot path of a million lines (the stream tests decode what lands in the outbox with the
-    contract model, so a drift would fail them).
+
+async def _price(conn: asyncpg.Connection, consumer: str, chunk: _Chunk) -> list[PricedLine]:
+    if not chunk.work and not chunk.unbilled:
+        return []
+    return await claim_and_price(conn, consumer=consumer, work=chunk.work, unbilled_event_ids=chunk.unbilled)
+
+
+def _warn_unpriced(added: Sequence[PricedLine], work: Sequence[BillableWork]) -> None:
+    """One warning per partner and kind of lines recorded without a tariff, not one per line."""
+    unpriced = {line.key for line in added if line.tariff_version_id is None}
+    if not unpriced:
+        return
+    counts = Counter((w.partner_id, str(w.kind)) for w in work if w.line_id in unpriced)
+    for (partner_id, kind), count in counts.items():
+        log.warning("unpriced billing lines: the partner had no tariff in force", partner_id=partner_id, kind=kind,
+                    lines=count)
+
+
+def published(added: Sequence[PricedLine], work: Sequence[BillableWork], now: datetime) -> list[EncodedEvent]:
+    """The BillingLineRecorded CloudEvents of the added lines (event id = line id), in the batch's order.
+
+    Built as plain JSON in the CloudEvents envelope shape of relais_platform.events.encode rather than
+    through pydantic: every field comes from a validated event and the tariff, and this runs once per line
+    (tests decode these bytes with the contract model and compare them with the pydantic-built event).
     """
-    body = {"line_id": str(line.line_id), "partner_id": line.partner_id, "case_id": str(line.case_id),
-            "campaign_id": str(line.campaign_id), "kind": str(line.kind), "amount_cents": line.amount_cents,
-            "tariff_version_id": str(line.tariff_version_id) if line.tariff_version_id else None,
-            "period": line.period, "occurred_at": line.occurred_at.isoformat(),
-            "evidence_event_ids": [str(e) for e in line.evidence_event_ids]}
-    event = {"id": str(line.line_id), "source": SOURCE, "type": BillingLineRecorded.event_type, "specversion": "1.0",
-             "time": now.isoformat(), "datacontenttype": "application/json", "subject": str(line.case_id),
-             "data": body}
-    return EncodedEvent(line.line_id, BillingLineRecorded.topic, str(line.case_id), orjson.dumps(event))
+    priced = {line.key: line for line in added}
+    time = now.isoformat()
+    return [_encoded(w, priced[w.line_id], time) for w in work if w.line_id in priced]
+
+
+def _encoded(w: BillableWork, line: PricedLine, time: str) -> EncodedEvent:
+    case_id = str(w.case_id)
+    data = {"line_id": w.line_id, "partner_id": w.partner_id, "case_id": case_id, "campaign_id": w.campaign_id,
+            "kind": w.kind, "amount_cents": line.amount_cents, "tariff_version_id": line.tariff_version_id,
+            "period": line.period, "occurred_at": w.occurred_at, "evidence_event_ids": [w.evidence_event_id]}
+    event = {"id": w.line_id, "source": SOURCE, "type": BillingLineRecorded.event_type, "specversion": "1.0",
+             "time": time, "datacontenttype": "application/json", "subject": case_id, "data": data}
+    return EncodedEvent(line.line_id, BillingLineRecorded.topic, case_id, orjson.dumps(event))

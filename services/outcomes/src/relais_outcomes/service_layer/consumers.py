@@ -14,6 +14,7 @@ from relais_platform.events import Envelope, EventData
 from relais_platform.events import decode_batch as decode_events
 
 Apply = Callable[..., Awaitable[Any]]
+CHUNK = 1000  # events per statement of a bulk consumer (a batch holds up to 5,000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,8 @@ class Consumer:
 
     topic: str
     model: type[EventData]
-    apply: Apply  # async (*, conn, events) -> Any
+    apply: Apply  # async (*, conn, events) -> Any; with claims_itself: async (*, conn, consumer, chunks) -> Any
+    claims_itself: bool = False  # bulk consumers: the handler claims the ids in its own set-based statements
 
     @property
     def name(self) -> str:
@@ -35,14 +37,26 @@ def decode_batch(raws: Sequence[bytes], *, consumer: Consumer) -> list[Envelope[
     return decode_events(raws, consumer.model, consumer=consumer.name)
 
 
-async def consume_batch(pool: asyncpg.Pool, raws: Sequence[bytes], *, consumer: Consumer) -> int:
-    """Apply a batch in one transaction; returns how many events were new (redeliveries change nothing)."""
+async def consume_batch(pool: asyncpg.Pool, raws: Sequence[bytes], *, consumer: Consumer) -> None:
+    """Apply a batch in one transaction: only the events never processed by `consumer` take effect, so
+    redeliveries change nothing."""
+    if consumer.claims_itself:
+        await _consume_in_chunks(pool, raws, consumer=consumer)
+        return
     events = decode_batch(raws, consumer=consumer)
     if not events:
-        return 0
+        return
     async with pool.acquire() as conn, conn.transaction():
         new = await claim_events(conn, consumer=consumer.name, event_ids=[e.id for e in events])
         fresh = [e for e in events if e.id in new]
         if fresh:
             await consumer.apply(conn=conn, events=fresh)
-    return len(fresh)
+
+
+async def _consume_in_chunks(pool: asyncpg.Pool, raws: Sequence[bytes], *, consumer: Consumer) -> None:
+    """A bulk consumer's batch in one transaction, handed over as lazily decoded chunks: the handler decodes
+    the next chunk while the database works on the previous one. An event repeated in a later chunk is
+    claimed already, so it changes nothing."""
+    chunks = (decode_batch(raws[start:start + CHUNK], consumer=consumer) for start in range(0, len(raws), CHUNK))
+    async with pool.acquire() as conn, conn.transaction():
+        await consumer.apply(conn=conn, consumer=consumer.name, chunks=chunks)

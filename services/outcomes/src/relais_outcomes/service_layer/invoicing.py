@@ -22,7 +22,7 @@ from relais_outcomes.domain.invoices import (
     credit_for,
     due_date_for,
 )
-from relais_outcomes.domain.statements import Statement, build_statement
+from relais_outcomes.domain.statements import Statement, build_statement, statement_of_subtotal
 from relais_outcomes.domain.tariffs import tariff_in_force
 from relais_platform.auth import Principal, Role
 from relais_platform.errors import Conflict, NotFound
@@ -33,8 +33,9 @@ class InvoiceView:
     """An invoice with its frozen lines and the credit notes that correct it."""
 
     invoice: Invoice
-    lines: list[BillingLine]
+    lines: list[BillingLine]  # all of them, or the first ones (line_count says how many there are)
     credit_notes: list[CreditNote]
+    line_count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +61,9 @@ async def statement_of(*, conn: asyncpg.Connection, partner_id: str, period: str
 
 
 async def finalize(*, conn: asyncpg.Connection, principal: Principal, partner_id: str, period: str, force: bool,
-                   now: datetime, terms: FinalizeTerms) -> InvoiceView:
-    """Freeze a month's statement into an invoice with the next gapless number of the issue year."""
+                   now: datetime, terms: FinalizeTerms, line_limit: int | None = None) -> InvoiceView:
+    """Freeze a month's statement into an invoice with the next gapless number of the issue year; the view
+    returned holds its first `line_limit` lines."""
     if not await partner_known(conn, partner_id=partner_id):
         raise NotFound(f"partner {partner_id} not found", field="partner_id")
     forced = check_may_finalize(period, now=now, grace_days=terms.grace_days, force=force,
@@ -70,15 +72,18 @@ async def finalize(*, conn: asyncpg.Connection, principal: Principal, partner_id
     existing = await invoices_repo.invoice_of_period(conn, partner_id=partner_id, period=period)
     if existing is not None:
         raise Conflict(f"{period} is already finalised as {existing.number}", invoice_number=existing.number)
-    statement = await statement_of(conn=conn, partner_id=partner_id, period=period)
-    if not statement.lines and statement.net_cents == 0:
+    count, subtotal = await invoices_repo.freeze_draft(conn, partner_id=partner_id, period=period)
+    versions = (await tariffs_repo.tariffs_of(conn, partner_ids=[partner_id]))[partner_id]
+    statement = statement_of_subtotal(partner_id=partner_id, period=period, subtotal_cents=subtotal,
+                                      tariff_at_month_end=tariff_in_force(versions, last_day_of(period)))
+    if count == 0 and statement.net_cents == 0:
         raise Conflict(f"nothing to invoice for {partner_id} in {period}", field="period")
     issue_date = billing_date(now)
     number = await invoices_repo.next_number(conn, series=INVOICE_SERIES, year=issue_date.year)
     await invoices_repo.save_invoice(conn, number=number, statement=statement, issue_date=issue_date,
                                      due_date=due_date_for(issue_date, terms.payment_terms_days),
                                      finalized_by=principal.sub, forced=forced)
-    return await invoice_view(conn=conn, principal=principal, number=number)
+    return await invoice_view(conn=conn, principal=principal, number=number, line_limit=line_limit)
 
 
 async def visible_invoice(*, conn: asyncpg.Connection, principal: Principal, number: str) -> Invoice:
@@ -89,26 +94,30 @@ async def visible_invoice(*, conn: asyncpg.Connection, principal: Principal, num
     return found
 
 
-async def invoice_view(*, conn: asyncpg.Connection, principal: Principal, number: str) -> InvoiceView:
-    """An invoice, its lines and credit notes; 404 for an unknown number or another partner's invoice."""
+async def invoice_view(*, conn: asyncpg.Connection, principal: Principal, number: str,
+                       line_limit: int | None = None) -> InvoiceView:
+    """An invoice, its lines (the first `line_limit` only, when given) and credit notes; 404 for an unknown
+    number or another partner's invoice."""
     found = await visible_invoice(conn=conn, principal=principal, number=number)
-    return InvoiceView(invoice=found, lines=await invoices_repo.invoice_lines(conn, number=number),
-                       credit_notes=await invoices_repo.credit_notes(conn, invoice_number=number))
+    lines = await invoices_repo.invoice_lines(conn, number=number, limit=line_limit)
+    count = len(lines) if line_limit is None or len(lines) < line_limit else \
+        await invoices_repo.line_count(conn, number=number)
+    return InvoiceView(invoice=found, lines=lines, credit_notes=await invoices_repo.credit_notes(
+        conn, invoice_number=number), line_count=count)
 
 
 async def add_credit_note(*, conn: asyncpg.Connection, principal: Principal, number: str, reason: str,
                           net_cents: int | None, line_ids: Sequence[uuid.UUID], now: datetime) -> CreditNote:
     """Correct an invoice with a numbered credit note that never takes more than is left on it."""
     balance = await invoices_repo.balance(conn, number=number, for_update=True)
-    if balance is None:
+    if balance is None or (principal.role == Role.PARTNER and principal.partner_id != balance.partner_id):
         raise NotFound(f"invoice {number} not found", field="number")
-    view = await invoice_view(conn=conn, principal=principal, number=number)
-    credited = credit_for(balance, net_cents=net_cents, line_ids=line_ids,
-                          line_amounts={line.line_id: line.amount_cents for line in view.lines})
+    amounts = await invoices_repo.line_amounts(conn, number=number, line_ids=line_ids) if line_ids else {}
+    credited = credit_for(balance, net_cents=net_cents, line_ids=line_ids, line_amounts=amounts)
     issue_date = billing_date(now)
     credit_number = await invoices_repo.next_number(conn, series=CREDIT_NOTE_SERIES, year=issue_date.year)
     return await invoices_repo.save_credit_note(
-        conn, number=credit_number, invoice_number=number, partner_id=view.invoice.partner_id, issue_date=issue_date,
+        conn, number=credit_number, invoice_number=number, partner_id=balance.partner_id, issue_date=issue_date,
         reason=reason, line_ids=line_ids, credited=credited, created_by=principal.sub)
 
 
