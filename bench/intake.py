@@ -14,7 +14,6 @@ import random
 import time
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -74,13 +73,6 @@ async def _count_opened(consumer: AIOKafkaConsumer, target: asyncio.Future[int],
         counted[0] += sum(len(records) for records in batches.values())
 
 
-def _rss_now(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 async def _consumer(bootstrap: str, topic: str) -> AIOKafkaConsumer:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_bytes=64 << 20)
     await consumer.start()
@@ -113,7 +105,7 @@ async def _intake_run(stack: BenchStack, bootstrap: str) -> tuple[list[str], int
         uploaded = time.perf_counter() - started
         submission_url = response.headers["Location"]
         while (sub := (await client.get(submission_url)).json())["status"] not in ("done", "failed"):
-            samples.append((sub["progress"], _rss_now(pids["intake-worker"])))
+            samples.append((sub["progress"], peak_rss_mib(pids["intake-worker"])))  # the peak so far
             await asyncio.sleep(1)
         validated = time.perf_counter() - started
         target.set_result(sub["accepted"])
@@ -131,8 +123,8 @@ async def _intake_run(stack: BenchStack, bootstrap: str) -> tuple[list[str], int
         f"last CaseOpened on Kafka at {elapsed:.1f} s",
         f"intake end to end: {ROWS / elapsed:,.0f} rows/s",
         f"peak RSS: api {rss['intake-api']:.0f} MiB, worker {rss['intake-worker']:.0f} MiB",
-        f"worker RSS while the first quarter was processed: {max(early, default=float('nan')):.0f} MiB, "
-        f"last quarter: {max(late, default=float('nan')):.0f} MiB (flat = memory does not grow with the file)",
+        f"worker peak RSS by the first quarter of the file: {max(early, default=float('nan')):.0f} MiB, "
+        f"by its last quarter: {max(late, default=float('nan')):.0f} MiB (flat = memory does not grow with the file)",
     ]
     return lines, ROWS / elapsed, event_size
 
@@ -169,7 +161,7 @@ async def _raw_baseline(bootstrap: str, namespace: str, count: int, size: int) -
 
 async def run() -> list[str]:
     """The intake benchmark and its raw baseline, with the ratio."""
-    stack = BenchStack(services=("intake",))
+    stack = BenchStack(services=("intake",), database="relais_bench_intake")
     bootstrap = os.environ.get("RELAIS_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
     await stack.start()
     try:

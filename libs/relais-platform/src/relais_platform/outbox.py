@@ -1,5 +1,5 @@
 """Transactional outbox: events are written in the same transaction as the state they describe,
-then a relay publishes them to Kafka in order and marks them published."""
+then a relay publishes them to Kafka in order and deletes them (the outbox is a queue; Kafka keeps the events)."""
 
 from __future__ import annotations
 
@@ -99,20 +99,15 @@ class OutboxRelay:
         """Publish one batch of unpublished events, in outbox order; returns how many were sent.
 
         Records are appended to one aiokafka batch per partition (the key's murmur2 partition, as `send` would
-        pick), which costs a fraction of a `send` per record; the rows are marked once the broker acked all.
+        pick), which costs a fraction of a `send` per record; the rows are deleted once the broker acked all.
         """
         async with self._pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(
-                "SELECT seq, topic, key, value FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1",
-                self._batch,
-            )
+            rows = await conn.fetch("SELECT seq, topic, key, value FROM outbox ORDER BY seq LIMIT $1", self._batch)
             if not rows:
                 BACKLOG.labels(self._schema).set(0)
                 return 0
-            await asyncio.gather(*await self._send(rows))  # all acknowledged by the broker before we mark them
-            await conn.execute(
-                "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", [r["seq"] for r in rows]
-            )
+            await asyncio.gather(*await self._send(rows))  # all acknowledged by the broker before they go
+            await conn.execute("DELETE FROM outbox WHERE seq = ANY($1::bigint[])", [r["seq"] for r in rows])
         PUBLISHED.labels(self._schema).inc(len(rows))
         BACKLOG.labels(self._schema).set(len(rows))
         return len(rows)

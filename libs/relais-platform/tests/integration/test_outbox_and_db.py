@@ -77,7 +77,8 @@ async def test_an_event_enqueued_in_a_rolled_back_transaction_is_never_published
     assert await platform_pool.fetchval("SELECT count(*) FROM outbox") == 0
 
 
-async def test_relay_publishes_in_order_once_and_marks_rows(platform_pool: asyncpg.Pool, kafka_bootstrap: str) -> None:
+async def test_relay_publishes_in_order_once_and_deletes_rows(platform_pool: asyncpg.Pool,
+                                                               kafka_bootstrap: str) -> None:
     topic = f"relais.test.outbox.{uuid.uuid4().hex[:8]}"
     await ensure_topics(kafka_bootstrap, [topic], partitions=1)
     case_id = uuid.uuid4()
@@ -92,7 +93,7 @@ async def test_relay_publishes_in_order_once_and_marks_rows(platform_pool: async
         assert [await relay.publish_pending() for _ in range(4)] == [10, 10, 5, 0]
     finally:
         await producer.stop()
-    assert await platform_pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+    assert await platform_pool.fetchval("SELECT count(*) FROM outbox") == 0
     consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -126,10 +127,10 @@ async def test_relay_run_wakes_on_notify_and_only_one_relay_leads(platform_pool:
         async with platform_pool.acquire() as conn, conn.transaction():
             await _enqueue_to(conn, topic, [_event(uuid.uuid4())])
         for _ in range(50):  # the leader polls every 30 s: only NOTIFY can make this fast
-            if not await platform_pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"):
+            if not await platform_pool.fetchval("SELECT count(*) FROM outbox"):
                 break
             await asyncio.sleep(0.1)
-        assert await platform_pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+        assert await platform_pool.fetchval("SELECT count(*) FROM outbox") == 0
     finally:
         for t in tasks:
             t.cancel()

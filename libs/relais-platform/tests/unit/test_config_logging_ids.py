@@ -8,10 +8,12 @@ import uuid
 
 import pytest
 import structlog
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from relais_platform.config import DEFAULT_JWT_SECRET, PlatformSettings
-from relais_platform.ids import case_id_for, derived_id
+from relais_platform.ids import RELAIS_NAMESPACE, case_id_for, derived_id, name_id, name_id_text
 from relais_platform.logging import REDACTED, configure_logging, redact_personal_data
 
 
@@ -59,3 +61,17 @@ def test_case_id_is_deterministic_and_distinguishes_its_inputs() -> None:
     assert a != case_id_for(partner_id="p", campaign_id=campaign, external_ref="R2")
     assert a != case_id_for(partner_id="q", campaign_id=campaign, external_ref="R1")
     assert derived_id("line", a) == derived_id("line", a) != derived_id("visit", a)
+
+
+@given(st.text(max_size=200))
+def test_fast_ids_are_rfc4122_uuid5_in_the_relais_namespace(name: str) -> None:
+    expected = uuid.uuid5(RELAIS_NAMESPACE, name)
+    assert name_id(name) == expected and name_id_text(name) == str(expected)
+    assert name_id(name).version == 5 and name_id(name).variant == uuid.RFC_4122
+
+
+def test_issued_ids_never_change() -> None:
+    # Ids already stored and published: a change of namespace or name would orphan every one of them.
+    case_id = case_id_for(partner_id="acme", campaign_id="00000000-0000-4000-8000-000000000001", external_ref="R1")
+    assert case_id == uuid.uuid5(RELAIS_NAMESPACE, "case|acme|00000000-0000-4000-8000-000000000001|R1")
+    assert derived_id("case-opened", case_id) == uuid.uuid5(RELAIS_NAMESPACE, f"case-opened|{case_id}")

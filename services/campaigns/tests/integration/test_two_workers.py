@@ -34,6 +34,7 @@ def spawn_worker(name: str, *, namespace: str, database_url: str, tmp: Path) -> 
     env = {**os.environ, "RELAIS_ENV": "test", "RELAIS_DATABASE_URL": database_url,
            "RELAIS_TOPIC_NAMESPACE": namespace, "RELAIS_CONSUMER_GROUP": f"relais-campaigns-{namespace}",
            "RELAIS_FAUST_DATADIR": str(tmp / name), "RELAIS_WORKER_READY_FILE": str(tmp / f"{name}.ready"),
+           "RELAIS_OUTBOX_RELAY_IN_WORKER": "false",  # the assertions read the AssignmentChanged rows in the outbox
            "RELAIS_LOG_LEVEL": "WARNING", "RELAIS_KAFKA_BOOTSTRAP": BOOTSTRAP}
     log = (tmp / f"{name}.log").open("ab")
     return subprocess.Popen([str(WORKER), "worker"], env=env, stdout=log, stderr=log, start_new_session=True)

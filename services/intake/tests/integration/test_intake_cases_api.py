@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from relais_intake.service_layer import submissions
+from relais_platform.auth import Principal, Role
 from relais_platform.contracts import CaseOpened
 from relais_platform.events import decode
 from relais_platform.ids import case_id_for
@@ -129,6 +131,24 @@ async def test_rejections_csv(intake_client, intake_as, intake_campaign, intake_
     empty = await intake_client.get(f"/v1/submissions/{clean['submission_id']}/rejections.csv",
                                     headers=intake_as("admin"))
     assert empty.status_code == 200 and empty.text.count("\r\n") == 1
+
+
+async def test_rejections_csv_is_streamed_in_batches(intake_client, intake_as, intake_campaign, intake_case,
+                                                     intake_pool) -> None:
+    campaign = await intake_campaign()
+    cases = [intake_case(f"N{i}", amount_due="-1") for i in range(6)] + [intake_case("LATE", amount_due="0",
+                                                                                   late_field="only here")]
+    body = (await _submit(intake_client, campaign["campaign_id"], cases, intake_as("partner"))).json()
+    whole = (await intake_client.get(f"/v1/submissions/{body['submission_id']}/rejections.csv",
+                                     headers=intake_as("partner"))).content
+    admin = Principal(sub="t", role=Role.ADMIN)
+    submission = await submissions.visible_submission(conn=intake_pool, principal=admin,
+                                                      submission_id=uuid.UUID(body["submission_id"]))
+    pieces = [p async for p in submissions.RejectionsDownload(intake_pool, submission, batch=2).chunks()]
+    assert len(pieces) > 4 and b"".join(pieces) == whole
+    rows = list(csv.DictReader(io.StringIO(whole.decode("utf-8")), delimiter=";"))
+    assert [r["external_ref"] for r in rows] == [*(f"N{i}" for i in range(6)), "LATE"]
+    assert rows[-1]["late_field"] == "only here" and rows[0]["late_field"] == ""  # a column seen only at the end
 
 
 async def test_submission_status_and_roles(intake_client, intake_as, intake_campaign, intake_case) -> None:

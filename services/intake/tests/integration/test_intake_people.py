@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from relais_intake.service_layer.file_processing import process_next_file
-from relais_platform.contracts import CaseRecalled, CaseRejected
+from relais_platform.contracts import CaseOpened, CaseRecalled, CaseRejected
 from relais_platform.events import decode
 
 pytestmark = pytest.mark.integration
@@ -43,6 +43,25 @@ async def test_opposed_people_are_refused_in_json_and_files(intake_client, intak
     taken = (await intake_client.post(f"/v1/campaigns/{other['campaign_id']}/cases", json={"cases": [batch[0]]},
                                       headers=intake_as("partner", partner_id="beta"))).json()
     assert taken["accepted"] == 1
+
+
+async def test_an_opposed_phone_lets_a_later_line_of_the_same_reference_open(intake_client, intake_as,
+                                                                             intake_campaign, intake_pool) -> None:
+    campaign = await intake_campaign(partner_id="acme")
+    await intake_client.post("/v1/partners/acme/oppositions", json={"phone": "06 12 34 56 78"},
+                             headers=intake_as("partner"))
+    upload = await intake_client.post(f"/v1/campaigns/{campaign['campaign_id']}/cases/upload",
+                                      content=b"ref;nom;prenom;tel;cp;montant\nD1;Roux;Ana;0612345678;75011;10\n"
+                                              b"D1;Roux;Ana;0698765432;75011;10\n", headers=intake_as("partner"))
+    await process_next_file(pool=intake_pool, owner=uuid.uuid4())
+    done = (await intake_client.get(f"/v1/submissions/{upload.json()['submission_id']}",
+                                    headers=intake_as("partner"))).json()
+    assert (done["accepted"], done["rejected"], done["duplicates"]) == (1, 1, 0)
+    case = await intake_pool.fetchrow("SELECT phone_e164, opened_at FROM cases WHERE external_ref = 'D1'")
+    assert case["phone_e164"] == "+33698765432"  # the second line, the first being refused
+    [opened] = await intake_pool.fetch("SELECT key, value FROM outbox WHERE topic = 'relais.cases.opened.v1'")
+    event = decode(opened["value"], CaseOpened)
+    assert (event.data.customer.phone_e164, event.data.opened_at) == ("+33698765432", case["opened_at"])
 
 
 async def test_opposition_access_and_bad_input(intake_client, intake_as) -> None:

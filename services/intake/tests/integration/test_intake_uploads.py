@@ -157,7 +157,7 @@ async def test_worker_crash_mid_file_resumes_without_duplicates(intake_client, i
               for i in range(1, 24)]
     response = await _upload(intake_client, campaign["campaign_id"], "\n".join(lines).encode(), intake_as("partner"))
     monkeypatch.setattr(file_processing, "ROWS_PER_CHUNK", 5)
-    real_take = case_intake.take_cases
+    real_take = case_intake.take_prepared
     calls = {"n": 0}
 
     async def crash_on_third_chunk(**kwargs: Any) -> Any:
@@ -166,7 +166,7 @@ async def test_worker_crash_mid_file_resumes_without_duplicates(intake_client, i
             raise ConnectionResetError("worker lost its database mid-file")
         return await real_take(**kwargs)
 
-    monkeypatch.setattr(file_processing, "take_cases", crash_on_third_chunk)
+    monkeypatch.setattr(file_processing, "take_prepared", crash_on_third_chunk)
     with pytest.raises(ConnectionResetError):
         await process_next_file(pool=intake_pool, owner=uuid.uuid4())
     halfway = await _submission(intake_client, response.json()["submission_id"], intake_as("partner"))

@@ -46,11 +46,11 @@ async def test_accepted_cases_reach_kafka_through_the_outbox(intake_client, inta
         assert {r["topic"] for r in await intake_pool.fetch("SELECT topic FROM outbox")} == {
             Topics.CASES_OPENED, Topics.INTAKE_REJECTIONS}
         await intake_pool.execute("DELETE FROM outbox WHERE topic = $1", Topics.INTAKE_REJECTIONS)
-        await intake_pool.execute("UPDATE outbox SET topic = $1 WHERE published_at IS NULL", private_topic)
+        await intake_pool.execute("UPDATE outbox SET topic = $1", private_topic)
         relay = OutboxRelay(pool=intake_pool, producer=producer, schema=SCHEMA)
         assert await relay.publish_pending() == 2
         assert await relay.publish_pending() == 0
-        assert await intake_pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+        assert await intake_pool.fetchval("SELECT count(*) FROM outbox") == 0
         seen = await _read_keys(consumer, expected)
         assert set(seen) == expected
         assert {e.data.external_ref for e in seen.values()} == {"K1", "K2"}

@@ -112,6 +112,15 @@ def test_chunk_file_reads_and_seeks_across_chunks() -> None:
     assert raw.seek(0, io.SEEK_END) == len(data)
 
 
+def test_chunk_file_given_its_first_chunk_never_fetches_it_again() -> None:
+    data = bytes(range(256)) * (CHUNK_SIZE // 128 + 3)
+    chunks = [data[i:i + CHUNK_SIZE] for i in range(0, len(data), CHUNK_SIZE)]
+    fetched: list[int] = []
+    raw = ChunkFile(lambda seq: fetched.append(seq) or chunks[seq], len(data), first_chunk=chunks[0])
+    assert io.BufferedReader(raw, 4096).read() == data
+    assert fetched == [1, 2]
+
+
 def test_csv_rows_span_chunks_with_quoted_newlines_and_line_numbers() -> None:
     body = "ref;nom\r\n" + "".join(f'R{i};"Nom\r\n{i}"\r\n' for i in range(60_000)) + "\r\n;\r\nZ;fin\r\n"
     rows = list(csv_rows(_chunked(body.encode()), charset="utf-8", separator=";"))

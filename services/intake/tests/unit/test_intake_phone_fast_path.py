@@ -35,7 +35,19 @@ def test_fast_path_agrees_with_libphonenumber(second: str, rest: str, form) -> N
         assert (fast.e164, fast.kind, fast.department) == _full_reading(text)
 
 
-def test_fast_path_leaves_overseas_and_landlines_to_libphonenumber() -> None:
-    for text in ("06 92 12 34 56", "0696123456", "0639123456", "01 42 68 53 00", "0709312345", "07 00 12 34 56"):
+@settings(max_examples=3000)
+@given(st.sampled_from(sorted(p for p in phones._OVERSEAS_PREFIXES if p[0] in "67")),
+       st.text("0123456789", min_size=5, max_size=6), st.sampled_from(_FORMS))
+def test_overseas_blocks_read_as_libphonenumber_reads_them(prefix: str, rest: str, form) -> None:
+    text = form(f"0{prefix}{rest}"[:10].ljust(10, "0"))
+    fast = phones._mainland_fast(text)
+    full = _full_reading(text)
+    assert (fast.e164, fast.kind, fast.department) == full if fast is not None else full is None
+
+
+def test_fast_path_leaves_landlines_and_unassigned_blocks_to_libphonenumber() -> None:
+    for text in ("01 42 68 53 00", "07 00 12 34 56", "0712345678"):
         assert phones._mainland_fast(text) is None
-    assert phones.parse_phone("06 92 12 34 56").e164 == "+262692123456"
+    reunion = phones._mainland_fast("06 92 12 34 56")
+    assert reunion is not None and (reunion.e164, reunion.department) == ("+262692123456", "974")
+    assert phones.parse_phone("06 92 12 34 56") == reunion

@@ -20,13 +20,14 @@ Row = tuple[int, list[Any]]  # (line number in the file, cells)
 
 
 class ChunkFile(io.RawIOBase):
-    """A read-only, seekable file over numbered chunks of CHUNK_SIZE bytes; `fetch(seq)` returns one chunk."""
+    """A read-only, seekable file over numbered chunks of CHUNK_SIZE bytes; `fetch(seq)` returns one chunk.
+    `first_chunk`, when the caller already has chunk 0 (to sniff the charset), is not fetched again."""
 
-    def __init__(self, fetch: Callable[[int], bytes], size: int) -> None:
+    def __init__(self, fetch: Callable[[int], bytes], size: int, *, first_chunk: bytes | None = None) -> None:
         self._fetch = fetch
         self._size = size
         self._pos = 0
-        self._cached: tuple[int, bytes] | None = None
+        self._cached: tuple[int, bytes] | None = (0, first_chunk) if first_chunk is not None else None
 
     def readable(self) -> bool:
         return True

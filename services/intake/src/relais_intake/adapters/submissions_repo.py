@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
 import asyncpg
@@ -69,11 +69,18 @@ async def store_refused(*, conn: asyncpg.Connection, submission_id: uuid.UUID, r
     )
 
 
-async def rejections_of(*, conn: asyncpg.Connection, submission_id: uuid.UUID) -> list[StoredRejection]:
-    """The rejected lines of a submission, in line order."""
-    rows = await conn.fetch(
-        "SELECT line, external_ref, raw, reasons FROM rejections WHERE submission_id = $1 ORDER BY line",
-        submission_id,
-    )
-    return [StoredRejection(line=r["line"], external_ref=r["external_ref"], raw=r["raw"], reasons=r["reasons"])
-            for r in rows]
+async def rejections_in_batches(*, conn: asyncpg.Connection, submission_id: uuid.UUID,
+                                batch: int = 2000) -> AsyncIterator[list[StoredRejection]]:
+    """The rejected lines of a submission, in line order, a batch at a time from a server-side cursor (memory
+    holds one batch, however many lines were refused); the caller holds a transaction."""
+    cursor = conn.cursor("SELECT line, external_ref, raw, reasons FROM rejections WHERE submission_id = $1 "
+                         "ORDER BY line", submission_id, prefetch=batch)
+    rows: list[StoredRejection] = []
+    async for r in cursor:
+        rows.append(StoredRejection(line=r["line"], external_ref=r["external_ref"], raw=r["raw"],
+                                    reasons=r["reasons"]))
+        if len(rows) == batch:
+            yield rows
+            rows = []
+    if rows:
+        yield rows

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -27,7 +26,7 @@ class CaseResult:
     line: int
     external_ref: str | None
     status: Outcome
-    case_id: uuid.UUID | None
+    case_id: str | None  # the case's UUID as text
     reasons: tuple[FieldError, ...] = ()
     warnings: tuple[FieldError, ...] = ()
 
@@ -43,7 +42,7 @@ def cases_to_open(checked: Sequence[Checked]) -> list[ValidCase]:
     return chosen
 
 
-def batch_results(checked: Sequence[Checked], *, opened: set[str], case_ids: Mapping[str, uuid.UUID],
+def batch_results(checked: Sequence[Checked], *, opened: set[str], case_ids: Mapping[str, str],
                   open_elsewhere: Mapping[str, str] | None = None) -> list[CaseResult]:
     """One result per line: rejected, accepted (opened now) or duplicate (earlier line, already in the campaign,
     or open in another active campaign of the partner: `open_elsewhere` maps such refs to that campaign)."""

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+from relais_intake.domain.clean_rows import clean_row, plan_of
 from relais_intake.domain.problems import FieldError, FieldProblem
 from relais_intake.domain.validation import RejectedCase, ValidCase, validate_case
 
@@ -168,6 +169,15 @@ def is_known_charset(name: str) -> bool:
 
 def check_file_row(columns: ColumnMap, line: int, cells: Sequence[object], *, today: date) -> ValidCase | RejectedCase:
     """Validate one row of a file exactly like a JSON case; the row keeps the partner's own column names."""
+    plan = plan_of(columns)
+    if plan is not None and (clean := clean_row(plan, line, cells, today=today)) is not None:
+        return clean
+    return check_file_row_fully(columns, line, cells, today=today)
+
+
+def check_file_row_fully(columns: ColumnMap, line: int, cells: Sequence[object], *,
+                         today: date) -> ValidCase | RejectedCase:
+    """The full validation of a row (every reason gathered): what the clean path must agree with."""
     raw = columns.raw_row(cells)
     if len(cells) == 1 and isinstance(cells[0], UnreadableRecord):
         return RejectedCase(line, None, (FieldError("row", "unreadable", str(cells[0])),), raw)

@@ -16,6 +16,10 @@ _CURRENCY = re.compile(r"^(?:€|eur)\s*|\s*(?:€|eur)$", re.IGNORECASE)
 _SIGN = re.compile(r"^([-+\u2212])\s*")
 _BODY = re.compile(r"^[0-9][0-9.,]*$")
 _DIGITS = re.compile(r"^[0-9]+$")
+# The usual forms ("123,50", "1 234,56 €", "1234.56", "12"): digits grouped by one kind of space or not at all,
+# at most 2 decimals, an optional euro sign. Read without Decimal; anything else takes the full reading.
+_PLAIN = re.compile(r"([0-9]{1,3}(?:( |\u00a0|\u202f|\u2009)[0-9]{3})(?:\2[0-9]{3})*|[0-9]+)(?:[.,]([0-9]{1,2}))?"
+                    r"(?:[ \u00a0\u202f\u2009]?€)?")
 
 
 def parse_amount_cents(value: object) -> int:
@@ -29,8 +33,17 @@ def parse_amount_cents(value: object) -> int:
     if isinstance(value, float):
         return _checked_cents(_decimal_of_float(value))
     if isinstance(value, str):
+        plain = _PLAIN.fullmatch(value.strip())
+        if plain is not None and 0 < (cents := _plain_cents(plain)) <= MAX_AMOUNT_CENTS:
+            return cents
         return _checked_cents(_decimal_of_text(value))
     raise FieldProblem("invalid_amount", "the amount must be a number of euros or text such as 1 234,56")
+
+
+def _plain_cents(plain: re.Match[str]) -> int:
+    integer, separator, fraction = plain.groups()
+    euros = int(integer.replace(separator, "") if separator else integer)
+    return euros * 100 + (int(fraction) * (10 if len(fraction) == 1 else 1) if fraction else 0)
 
 
 def _decimal_of_float(value: float) -> Decimal:

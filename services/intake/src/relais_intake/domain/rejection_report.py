@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,19 +28,59 @@ class StoredRejection:
     reasons: Sequence[Mapping[str, str]]
 
 
+@dataclass(frozen=True, slots=True)
+class RejectionsLayout:
+    """The columns of a rejections CSV, decided from every rejected line's field names before any row is written
+    (so that the file can be streamed): a JSON batch's standard fields, or a file's own header, then the others."""
+
+    columns: tuple[str, ...]
+    separator: str
+    of_file: bool
+
+    @classmethod
+    def for_json(cls, keys: Iterable[str]) -> RejectionsLayout:
+        """`;`-separated: line, external_ref, the (flattened) fields as sent, then reasons."""
+        others = sorted(set(keys) - set(STANDARD_COLUMNS) - {"external_ref"})
+        return cls(columns=(*STANDARD_COLUMNS, *others), separator=";", of_file=False)
+
+    @classmethod
+    def for_file(cls, keys: Iterable[str], *, header: Sequence[str], separator: str) -> RejectionsLayout:
+        """The partner's own columns and separator, then `line` and `reasons`."""
+        names = list(header)
+        return cls(columns=(*names, *sorted(set(keys) - set(names))), separator=separator, of_file=True)
+
+    def header(self) -> str:
+        """The header line."""
+        names = [*self.columns, "line", "reasons"] if self.of_file else ["line", "external_ref", *self.columns,
+                                                                           "reasons"]
+        return self._lines([names])
+
+    def rows(self, rejections: Iterable[StoredRejection]) -> str:
+        """The CSV lines of some rejected lines."""
+        return self._lines(self._row(r) for r in rejections)
+
+    def _row(self, rejection: StoredRejection) -> list[object]:
+        reasons = _cell(" | ".join(f"{r['field']}: {r['reason']}" for r in rejection.reasons))
+        if self.of_file:
+            return [*(_cell(rejection.raw.get(n)) for n in self.columns), rejection.line, reasons]
+        row = flatten(rejection.raw)
+        return [rejection.line, _cell(rejection.external_ref), *(_cell(row.get(c)) for c in self.columns), reasons]
+
+    def _lines(self, rows: Iterable[Sequence[object]]) -> str:
+        out = io.StringIO()
+        csv.writer(out, delimiter=self.separator, lineterminator="\r\n").writerows(rows)
+        return out.getvalue()
+
+
+def field_names(rejection: StoredRejection, *, of_file: bool) -> Iterable[str]:
+    """The columns a rejected line needs: a file row's own names, a JSON case's flattened ones."""
+    return rejection.raw.keys() if of_file else flatten(rejection.raw).keys()
+
+
 def render_rejections_csv(rejections: Sequence[StoredRejection]) -> str:
-    """`;`-separated CSV: line, external_ref, the fields as sent, and "field: reason | field: reason"."""
-    flat = [flatten(r.raw) for r in rejections]
-    others = sorted({k for row in flat for k in row} - set(STANDARD_COLUMNS) - {"external_ref"})
-    columns = [*STANDARD_COLUMNS, *others]
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["line", "external_ref", *columns, "reasons"])
-    for rejection, row in zip(rejections, flat, strict=True):
-        reasons = " | ".join(f"{r['field']}: {r['reason']}" for r in rejection.reasons)
-        writer.writerow([rejection.line, _cell(rejection.external_ref), *(_cell(row.get(c)) for c in columns),
-                         _cell(reasons)])
-    return out.getvalue()
+    """A JSON batch's rejections as one `;`-separated CSV text."""
+    layout = RejectionsLayout.for_json(k for r in rejections for k in flatten(r.raw))
+    return layout.header() + layout.rows(rejections)
 
 
 def flatten(raw: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -67,18 +107,3 @@ def _cell(value: object) -> str:
     else:
         text = json.dumps(value, ensure_ascii=False)
     return f"'{text}" if text.startswith(_FORMULA_START) else text
-
-
-def render_file_rejections_csv(rejections: Sequence[StoredRejection], *, header: Sequence[str],
-                               separator: str) -> str:
-    """The refused rows of a file with the partner's own columns and separator, then `line` and `reasons`,
-    so that the partner can fix them and send them again."""
-    names = list(header)
-    names += sorted({k for r in rejections for k in r.raw} - set(names))
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=separator, lineterminator="\r\n")
-    writer.writerow([*names, "line", "reasons"])
-    for rejection in rejections:
-        reasons = " | ".join(f"{r['field']}: {r['reason']}" for r in rejection.reasons)
-        writer.writerow([*(_cell(rejection.raw.get(n)) for n in names), rejection.line, _cell(reasons)])
-    return out.getvalue()

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from relais_intake.domain.campaign import Lifecycle, NewCampaign
 from relais_intake.domain.partner_record import is_partner_id
@@ -144,10 +144,9 @@ async def get_rejections_csv(submission_id: uuid.UUID, principal: CurrentPrincip
     """The rejected and duplicate lines of a submission with a `reasons` column: for a file, its own columns in its
     own separator and charset; for a JSON batch, a `;`-separated UTF-8 CSV."""
     allow(principal, *CAMPAIGN_WRITERS)
-    async with pool.acquire() as conn:
-        report = await submissions.rejections_csv(conn=conn, principal=principal, submission_id=submission_id)
-    return Response(report.content, media_type=f"text/csv; charset={report.charset}",
-                    headers={"Content-Disposition": f'attachment; filename="rejections-{submission_id}.csv"'})
+    download = await submissions.rejections_csv(pool=pool, principal=principal, submission_id=submission_id)
+    return StreamingResponse(download.chunks(), media_type=f"text/csv; charset={download.charset}",
+                             headers={"Content-Disposition": f'attachment; filename="rejections-{submission_id}.csv"'})
 
 
 router.include_router(uploads_router)

@@ -12,14 +12,15 @@ from datetime import datetime
 import asyncpg
 
 from relais_intake.adapters import cases_repo, oppositions_repo, submissions_repo
+from relais_intake.adapters.case_ids import case_id_text
 from relais_intake.domain.batch import CaseResult, Outcome, batch_results, cases_to_open
 from relais_intake.domain.campaign import Campaign
 from relais_intake.domain.opposition import refuse_opposed
 from relais_intake.domain.validation import RejectedCase, ValidCase
-from relais_intake.service_layer.opened_events import case_opened
-from relais_intake.service_layer.rejected_events import case_rejected
+from relais_intake.service_layer.opened_events import opened_events
+from relais_intake.service_layer.rejected_events import case_rejected, encoded
 from relais_platform import outbox
-from relais_platform.ids import case_id_for
+from relais_platform.outbox import EncodedEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,25 +33,58 @@ class ChunkTaken:
     duplicates: int
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedChunk:
+    """A checked chunk made ready to write before its transaction (no I/O: a file's next chunk is prepared in the
+    reading thread while the current one is written): the case ids, the cases-table records and the CaseOpened
+    bytes of every case it may open — those that are not opened after all are simply not written."""
+
+    checked: Sequence[ValidCase | RejectedCase]
+    candidates: list[ValidCase]
+    case_ids: dict[str, str]
+    records: dict[str, tuple[object, ...]]
+    events: dict[str, EncodedEvent]
+    now: datetime
+
+
+def prepare_chunk(checked: Sequence[ValidCase | RejectedCase], *, campaign: Campaign, now: datetime) -> PreparedChunk:
+    """The chunk's candidates (each external_ref's first valid line) with their ids, records and events."""
+    candidates = cases_to_open(checked)
+    partner, campaign_text = campaign.partner_id, str(campaign.campaign_id)
+    case_ids = {c.external_ref: case_id_text(partner_id=partner, campaign_id=campaign_text, external_ref=c.external_ref)
+                for c in candidates}
+    records = {c.external_ref: cases_repo.case_record(c, case_ids[c.external_ref]) for c in candidates}
+    events = opened_events(candidates, campaign=campaign, case_ids=case_ids, opened_at=now)
+    return PreparedChunk(checked=checked, candidates=candidates, case_ids=case_ids, records=records,
+                         events={c.external_ref: e for c, e in zip(candidates, events, strict=True)}, now=now)
+
+
 async def take_cases(*, conn: asyncpg.Connection, campaign: Campaign, submission_id: uuid.UUID, channel: str,
                      checked: Sequence[ValidCase | RejectedCase], now: datetime) -> ChunkTaken:
     """Open, report and dead-letter one chunk; every write is idempotent (deterministic ids, ON CONFLICT)."""
-    checked = await _refuse_opposed(conn=conn, partner_id=campaign.partner_id, checked=checked)
-    candidates = cases_to_open(checked)
-    case_ids = {c.external_ref: _case_id(campaign, c.external_ref) for c in candidates}
+    return await take_prepared(conn=conn, campaign=campaign, submission_id=submission_id, channel=channel,
+                               chunk=prepare_chunk(checked, campaign=campaign, now=now))
+
+
+async def take_prepared(*, conn: asyncpg.Connection, campaign: Campaign, submission_id: uuid.UUID, channel: str,
+                        chunk: PreparedChunk) -> ChunkTaken:
+    """`take_cases` for a prepared chunk (opened at the time it was prepared)."""
+    checked = await _refuse_opposed(conn=conn, partner_id=campaign.partner_id, checked=chunk.checked)
+    if checked is not chunk.checked:  # someone on the opposition list: another line of a reference may open
+        chunk = prepare_chunk(checked, campaign=campaign, now=chunk.now)
     elsewhere = await cases_repo.open_in_other_campaigns(conn=conn, partner_id=campaign.partner_id,
-                                                         campaign_id=campaign.campaign_id, refs=list(case_ids))
-    to_open = [c for c in candidates if c.external_ref not in elsewhere]
+                                                         campaign_id=campaign.campaign_id, refs=list(chunk.case_ids))
+    to_open = [c.external_ref for c in chunk.candidates if c.external_ref not in elsewhere]
     opened = await cases_repo.open_cases(conn=conn, campaign_id=campaign.campaign_id, partner_id=campaign.partner_id,
-                                         submission_id=submission_id, cases=to_open, case_ids=case_ids,
-                                         opened_at=now)
+                                         submission_id=submission_id, records=[chunk.records[r] for r in to_open],
+                                         opened_at=chunk.now)
     rejected = [c for c in checked if isinstance(c, RejectedCase)]
-    events = [case_opened(c, campaign=campaign, case_id=case_ids[c.external_ref], opened_at=now)
-              for c in to_open if c.external_ref in opened]
-    events += [case_rejected(r, submission_id=submission_id, partner_id=campaign.partner_id,
-                             campaign_id=campaign.campaign_id, channel=channel, rejected_at=now) for r in rejected]
-    await outbox.enqueue(conn, events)
-    results = batch_results(checked, opened=opened, case_ids=case_ids, open_elsewhere=elsewhere)
+    events = [chunk.events[r] for r in to_open if r in opened]
+    events += [encoded(case_rejected(r, submission_id=submission_id, partner_id=campaign.partner_id,
+                                     campaign_id=campaign.campaign_id, channel=channel, rejected_at=chunk.now))
+               for r in rejected]
+    await outbox.enqueue_encoded(conn, events)
+    results = batch_results(checked, opened=opened, case_ids=chunk.case_ids, open_elsewhere=elsewhere)
     refused = [r for r in results if r.status != Outcome.ACCEPTED]
     await submissions_repo.store_refused(conn=conn, submission_id=submission_id, refused=refused, checked=checked)
     duplicates = sum(r.status == Outcome.DUPLICATE for r in refused)
@@ -64,7 +98,3 @@ async def _refuse_opposed(*, conn: asyncpg.Connection, partner_id: str,
                                                   phones=[c.phone.e164 for c in valid if c.phone],
                                                   refs=[c.external_ref for c in valid])
     return refuse_opposed(checked, phones=phones, refs=refs) if phones or refs else checked
-
-
-def _case_id(campaign: Campaign, external_ref: str) -> uuid.UUID:
-    return case_id_for(partner_id=campaign.partner_id, campaign_id=campaign.campaign_id, external_ref=external_ref)

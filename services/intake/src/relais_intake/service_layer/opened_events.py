@@ -1,32 +1,56 @@
-"""The CaseOpened integration event, built from a validated case and its campaign."""
+"""The CaseOpened integration events of newly opened cases, serialised straight to their CloudEvents JSON.
+
+Tens of thousands of cases a second go through here, so the bytes are built with orjson from the validated case
+instead of through the pydantic models: they are the bytes `relais_platform.events.encode` gives for the contract
+model (a unit test decodes them with `CaseOpened` and compares them with the pydantic-built event). A ValidCase
+already holds every contract constraint (names, E.164 phone, postcode, department, positive cents).
+"""
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from relais_intake import SOURCE
+from relais_intake.adapters.case_ids import case_opened_event_id
 from relais_intake.domain.campaign import Campaign
 from relais_intake.domain.validation import ValidCase
 from relais_platform.contracts import CaseOpened
-from relais_platform.events import Envelope, envelope
-from relais_platform.ids import derived_id
+from relais_platform.outbox import EncodedEvent
 
 
-def case_opened(case: ValidCase, *, campaign: Campaign, case_id: uuid.UUID, opened_at: datetime) -> Envelope[Any]:
-    """The event announcing an opened case; its id derives from the case, so re-enqueueing it is a no-op."""
+def opened_events(cases: Sequence[ValidCase], *, campaign: Campaign, case_ids: Mapping[str, str],
+                  opened_at: datetime) -> list[EncodedEvent]:
+    """One CaseOpened per case; an event's id derives from its case, so re-enqueueing it is a no-op."""
+    events: list[EncodedEvent] = []
+    campaign_id = str(campaign.campaign_id)  # asyncpg's own UUID class is no uuid.UUID to orjson
+    for case in cases:
+        subject = case_ids[case.external_ref]  # the case id as text
+        event_id = case_opened_event_id(subject)
+        event = {"id": event_id, "source": SOURCE, "type": CaseOpened.event_type, "specversion": "1.0",
+                 "time": opened_at, "datacontenttype": "application/json", "subject": subject,
+                 "data": _data(case, campaign=campaign, campaign_id=campaign_id, case_id=subject,
+                               opened_at=opened_at)}
+        events.append(EncodedEvent(event_id, CaseOpened.topic, subject, orjson.dumps(event, option=orjson.OPT_UTC_Z)))
+    return events
+
+
+def _data(case: ValidCase, *, campaign: Campaign, campaign_id: str, case_id: str,
+          opened_at: datetime) -> dict[str, Any]:
+    """The payload, its fields in the contract model's order (the order pydantic writes them in)."""
+    phone = case.phone
     customer = {
         "first_name": case.first_name, "last_name": case.last_name,
-        "phone_e164": case.phone.e164 if case.phone else None, "phone_kind": case.phone.kind if case.phone else None,
+        "phone_e164": phone.e164 if phone else None, "phone_kind": phone.kind if phone else None,
         "address": case.address.as_dict() if case.address else None,
         "time_zone": case.time_zone, "department": case.department,
     }
-    # One validation of the whole payload against the published contract (nested models included).
-    data = CaseOpened.model_validate({
-        "case_id": case_id, "partner_id": campaign.partner_id, "campaign_id": campaign.campaign_id,
+    return {
+        "case_id": case_id, "partner_id": campaign.partner_id, "campaign_id": campaign_id,
         "external_ref": case.external_ref, "customer": customer, "amount_due_cents": case.amount_due_cents,
         "debt_since": case.debt_since, "channel_preference": campaign.channel_preference,
         "campaign_priority": campaign.priority, "campaign_ends_on": campaign.ends_on, "opened_at": opened_at,
-    })
-    return envelope(data, source=SOURCE, event_id=derived_id("case-opened", case_id), time=opened_at)
+    }

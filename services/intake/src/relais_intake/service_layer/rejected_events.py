@@ -11,8 +11,9 @@ from relais_intake import SOURCE
 from relais_intake.domain.rejection_report import flatten
 from relais_intake.domain.validation import RejectedCase
 from relais_platform.contracts import CaseRejected
-from relais_platform.events import Envelope, envelope
+from relais_platform.events import Envelope, encode, envelope
 from relais_platform.ids import derived_id
+from relais_platform.outbox import EncodedEvent
 
 
 def case_rejected(case: RejectedCase, *, submission_id: uuid.UUID, partner_id: str, campaign_id: uuid.UUID | None,
@@ -29,6 +30,11 @@ def case_rejected(case: RejectedCase, *, submission_id: uuid.UUID, partner_id: s
     )
     return envelope(data, source=SOURCE, event_id=event_id or derived_id("case-rejected", submission_id, case.line),
                     time=rejected_at)
+
+
+def encoded(event: Envelope[Any]) -> EncodedEvent:
+    """A dead letter serialised for the outbox, next to the events built as bytes."""
+    return EncodedEvent(event.id, event.data.topic, event.subject, encode(event))
 
 
 def _text(value: Any) -> str | None:

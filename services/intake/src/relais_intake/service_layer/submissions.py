@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,7 @@ from relais_intake.adapters import submissions_repo
 from relais_intake.domain.batch import CaseResult
 from relais_intake.domain.campaign import ensure_takes_cases
 from relais_intake.domain.file_format import http_charset
-from relais_intake.domain.rejection_report import render_file_rejections_csv, render_rejections_csv
+from relais_intake.domain.rejection_report import RejectionsLayout, StoredRejection, field_names
 from relais_intake.domain.submission import Submission, SubmissionChannel
 from relais_intake.domain.validation import validate_case
 from relais_intake.service_layer.access import ensure_visible
@@ -77,22 +78,46 @@ async def visible_submission(*, conn: asyncpg.Connection, principal: Principal,
 
 
 @dataclass(frozen=True, slots=True)
-class RejectionsReport:
-    """The rejections CSV, encoded, and the charset it is in."""
+class RejectionsDownload:
+    """The rejections CSV of a submission, to stream: its charset, and its encoded pieces (`chunks()`)."""
 
-    content: bytes
-    charset: str
+    pool: asyncpg.Pool
+    submission: Submission
+    batch: int = 2000  # lines read (and written) at a time
+
+    @property
+    def charset(self) -> str:
+        """The IANA name of the charset the CSV is written in (the file's own; UTF-8 for JSON batches)."""
+        return http_charset(self._codec())
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """Header then rows, read twice from a cursor (first the columns, then the lines) on one snapshot."""
+        fmt = self.submission.file_format or {}
+        of_file = "header" in fmt
+        encoder = codecs.getincrementalencoder(self._codec())(errors="replace")  # one BOM, at the start only
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            keys: set[str] = set()
+            async for batch in self._batches(conn):
+                keys.update(k for r in batch for k in field_names(r, of_file=of_file))
+            layout = (RejectionsLayout.for_file(keys, header=fmt["header"], separator=fmt.get("separator") or ";")
+                      if of_file else RejectionsLayout.for_json(keys))
+            yield encoder.encode(layout.header())
+            async for batch in self._batches(conn):
+                yield encoder.encode(layout.rows(batch))
+        yield encoder.encode("", final=True)
+
+    def _batches(self, conn: asyncpg.Connection) -> AsyncIterator[list[StoredRejection]]:
+        return submissions_repo.rejections_in_batches(conn=conn, submission_id=self.submission.submission_id,
+                                                      batch=self.batch)
+
+    def _codec(self) -> str:
+        fmt = self.submission.file_format or {}
+        return (fmt.get("charset") or "utf-8") if "header" in fmt else "utf-8"
 
 
-async def rejections_csv(*, conn: asyncpg.Connection, principal: Principal,
-                         submission_id: uuid.UUID) -> RejectionsReport:
+async def rejections_csv(*, pool: asyncpg.Pool, principal: Principal, submission_id: uuid.UUID) -> RejectionsDownload:
     """The refused lines of a submission: a file's in its own columns, separator and charset (so the partner can
-    fix them and send them again); a JSON batch's as a `;`-separated UTF-8 CSV."""
-    submission = await visible_submission(conn=conn, principal=principal, submission_id=submission_id)
-    rejections = await submissions_repo.rejections_of(conn=conn, submission_id=submission_id)
-    fmt = submission.file_format or {}
-    if "header" not in fmt:
-        return RejectionsReport(render_rejections_csv(rejections).encode("utf-8"), "utf-8")
-    text = render_file_rejections_csv(rejections, header=fmt["header"], separator=fmt.get("separator") or ";")
-    charset = fmt.get("charset") or "utf-8"
-    return RejectionsReport(text.encode(charset, errors="replace"), http_charset(charset))
+    fix them and send them again); a JSON batch's as a `;`-separated UTF-8 CSV. NotFound before anything streams."""
+    async with pool.acquire() as conn:
+        submission = await visible_submission(conn=conn, principal=principal, submission_id=submission_id)
+    return RejectionsDownload(pool=pool, submission=submission)

@@ -19,7 +19,7 @@ from relais_intake.domain.submission import Submission, SubmissionChannel
 from relais_intake.service_layer.campaigns import visible_campaign
 from relais_intake.service_layer.submissions import BUSINESS_ZONE
 from relais_platform.auth import Principal
-from relais_platform.errors import Unprocessable
+from relais_platform.errors import NotFound, Unprocessable
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,8 @@ async def receive_file(*, pool: asyncpg.Pool, principal: Principal, command: Upl
         replay = False
     async with pool.acquire() as conn:
         submission = await submissions_repo.get_submission(conn=conn, submission_id=submission_id)
-    assert submission is not None
+    if submission is None:  # committed above (or found as the earlier one): it exists unless deleted meanwhile
+        raise NotFound("submission not found", field="submission_id")
     return Received(submission=submission, replay=replay)
 
 

@@ -7,7 +7,6 @@ transaction, so replaying the topics reproduces the same lines: a line's id is
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +25,7 @@ from relais_platform.contracts import (
     ReferralStatus,
 )
 from relais_platform.events import Envelope
-from relais_platform.ids import RELAIS_NAMESPACE, derived_id
+from relais_platform.ids import derived_id, derived_name, name_id_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,18 +62,10 @@ def line_id_for(kind: BillingKind, evidence_event_id: uuid.UUID) -> uuid.UUID:
     return derived_id(str(kind), evidence_event_id)
 
 
-_NAMESPACE_BYTES = RELAIS_NAMESPACE.bytes
-_VARIANT = "89ab89ab89ab89ab"  # RFC 4122 variant: the two high bits of the nibble become 10
-
-
 def line_id_text(kind: str, evidence_event_id: str) -> str:
-    """`str(line_id_for(kind, evidence))` for a canonical event id string, without building UUID objects.
-
-    The same UUIDv5 (SHA-1 of namespace + "kind|event id", version and variant bits set) in a third of the
-    time: the hot path computes one per billing line.
-    """
-    h = hashlib.sha1(_NAMESPACE_BYTES + f"{kind}|{evidence_event_id}".encode()).hexdigest()
-    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[int(h[16], 16)]}{h[17:20]}-{h[20:32]}"
+    """`str(line_id_for(kind, evidence))` for a canonical event id string, without building UUID objects (the hot
+    path computes one per billing line)."""
+    return name_id_text(derived_name(kind, evidence_event_id))
 
 
 class BillableWork(NamedTuple):

@@ -1,0 +1,109 @@
+"""The common clean row of a file, read in one pass: the same parsers as `validate_case`, called straight on the
+cells (no intermediate case mapping, no gathering of findings). Anything unusual — a cell that is not text, a
+blank required cell, a value a parser refuses, a phone dropped with a warning — gives None, and the row takes the
+full validation, which has every reason. A test checks that both agree on every row this path accepts."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from relais_intake.domain.address import Address
+from relais_intake.domain.dates import parse_past_date
+from relais_intake.domain.money import parse_amount_cents
+from relais_intake.domain.names import clean_name, clean_text
+from relais_intake.domain.phones import parse_phone
+from relais_intake.domain.postcodes import department_for_postcode, normalise_postcode, time_zone_for_department
+from relais_intake.domain.problems import FieldProblem
+from relais_intake.domain.validation import ValidCase, parse_external_ref
+
+if TYPE_CHECKING:
+    from relais_intake.domain.file_format import ColumnMap
+
+# Columns the clean path reads; any other known field (address line 2, coordinates) must be blank for it.
+_READ = frozenset({"external_ref", "first_name", "last_name", "amount_due", "phone", "address.line1",
+                   "address.city", "postcode", "debt_since"})
+
+
+@dataclass(frozen=True, slots=True)
+class RowPlan:
+    """Where each field sits in a row of exactly `width` cells, and the raw-row names of those cells."""
+
+    width: int
+    names: tuple[str, ...]
+    index: dict[str, int]
+    blank: tuple[int, ...]
+    extra: tuple[int, ...]
+
+
+@functools.lru_cache(maxsize=16)
+def plan_of(columns: ColumnMap) -> RowPlan | None:
+    """The plan of a column map, or None when no row of it can be clean (a required column is missing)."""
+    index = {f: i for i, f in enumerate(columns.fields) if f is not None}
+    if not {"external_ref", "first_name", "last_name", "amount_due"} <= index.keys():
+        return None
+    names = tuple(columns.raw_row([""] * len(columns.header)))
+    if any("\x00" in name for name in names):  # stored with a replacement character: the full path does that
+        return None
+    return RowPlan(width=len(columns.header), names=names, index={f: i for f, i in index.items() if f in _READ},
+                   blank=tuple(i for f, i in index.items() if f not in _READ),
+                   extra=tuple(i for i, f in enumerate(columns.fields) if f is None))
+
+
+def clean_row(plan: RowPlan, line: int, cells: Sequence[object], *, today: date) -> ValidCase | None:
+    """The valid case of a plain row of text cells, or None when the row needs the full validation."""
+    if len(cells) != plan.width:
+        return None
+    try:
+        joined = "".join(cells)  # type: ignore[arg-type]  # TypeError: a cell that is not text (a workbook)
+    except TypeError:
+        return None
+    if "\ufffd" in joined or "\x00" in joined:  # undecodable bytes or NUL: the full path says so
+        return None
+    values: list[str | None] = [c if c.strip() else None for c in cells]  # type: ignore[union-attr]
+    if any(values[i] is not None for i in plan.blank):
+        return None
+    try:
+        return _valid_case(plan, line, values, today=today)
+    except FieldProblem:
+        return None
+
+
+def _valid_case(plan: RowPlan, line: int, values: list[str | None], *, today: date) -> ValidCase | None:
+    at = plan.index
+    ref = parse_external_ref(values[at["external_ref"]])
+    first = clean_name(values[at["first_name"]], what="the first name")
+    last = clean_name(values[at["last_name"]], what="the last name")
+    cents = parse_amount_cents(values[at["amount_due"]])
+    since = _cell(values, at, "debt_since")
+    debt_since = parse_past_date(since, today=today, what="debt_since") if since is not None else None
+    phone_text = _cell(values, at, "phone")
+    phone = parse_phone(phone_text) if phone_text is not None else None
+    line1, city, postcode = (_cell(values, at, f) for f in ("address.line1", "address.city", "postcode"))
+    address = None
+    if line1 is not None or city is not None:
+        code = normalise_postcode(postcode)
+        address = Address(line1=clean_text(line1, max_length=200, what="the address line 1"), postcode=code,
+                          city=clean_text(city, max_length=100, what="the city"),
+                          department=department_for_postcode(code))
+        postcode, department = address.postcode, address.department
+    elif postcode is not None and phone is not None:
+        postcode = normalise_postcode(postcode)
+        department = department_for_postcode(postcode)
+    elif phone is not None and phone.department is not None:
+        department = phone.department
+    else:
+        return None  # no way to reach the person, or no department: the full path explains it
+    extra = {plan.names[i]: values[i] for i in plan.extra if values[i] is not None}
+    return ValidCase(line=line, external_ref=ref, first_name=first, last_name=last, phone=phone, address=address,
+                     postcode=postcode, department=department, time_zone=time_zone_for_department(department),
+                     amount_due_cents=cents, debt_since=debt_since, extra=extra,
+                     raw=dict(zip(plan.names, values, strict=True)))
+
+
+def _cell(values: list[str | None], at: dict[str, int], field: str) -> str | None:
+    i = at.get(field)
+    return values[i] if i is not None else None
