@@ -17,5 +17,5 @@ async def main(bootstrap: str) -> None:
 if __name__ == "__main__":
     try:
         asyncio.run(asyncio.wait_for(main(sys.argv[1]), 5))
-    except Exception:  # noqa: BLE001 - any failure means "not ready yet"
+    except Exception:  # any failure means "not ready yet"
         sys.exit(1)

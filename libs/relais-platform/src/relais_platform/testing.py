@@ -7,7 +7,9 @@ the services started by `make up`; each suite rebuilds its service schema once p
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -84,3 +86,45 @@ async def pool_on(dsn: str, schema: str) -> asyncpg.Pool:
     return await create_pool(dsn=dsn, schema=schema, min_size=1, max_size=5)
 
 
+
+
+DEFAULT_SCOPES: dict[str, dict[str, str]] = {"partner": {"partner_id": "acme"}, "agent": {"agent_id": "agent-1"},
+                                             "supervisor": {"site_id": "site-1"}, "finance": {}, "admin": {}}
+
+
+def headers_as(role: str, **scope: str) -> dict[str, str]:
+    """Authorization headers of a test principal, with a default scope per role (partner acme, agent-1, site-1)."""
+    return auth_header(role, **(scope or DEFAULT_SCOPES[role]))
+
+
+def service_fixtures(name: str, *, schema: str, migrations_dir: Path,
+                     make_app: Callable[[str], Any]) -> tuple[Any, ...]:
+    """The session fixtures of a service's integration suite, named `<name>_schema`, `<name>_pool` and `<name>_app`:
+    the schema rebuilt from its migrations once (by whichever is used first), a pool on it, and the FastAPI app
+    (`make_app(dsn)`) whose resources are closed at the end. A conftest assigns them to those names."""
+    built: list[str] = []
+
+    async def rebuilt(dsn: str) -> str:
+        if not built:
+            await fresh_schema(dsn=dsn, schema=schema, migrations_dir=migrations_dir)
+            built.append(dsn)
+        return schema
+
+    @pytest.fixture(scope="session", name=f"{name}_schema")
+    async def schema_fixture(test_database_url: str) -> str:
+        return await rebuilt(test_database_url)
+
+    @pytest.fixture(scope="session", name=f"{name}_pool")
+    async def pool_fixture(test_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+        pool = await pool_on(test_database_url, await rebuilt(test_database_url))
+        yield pool
+        await pool.close()
+
+    @pytest.fixture(scope="session", name=f"{name}_app")
+    async def app_fixture(test_database_url: str) -> AsyncIterator[Any]:
+        await rebuilt(test_database_url)
+        app = make_app(test_database_url)
+        yield app
+        await app.state.resources.close()
+
+    return schema_fixture, pool_fixture, app_fixture

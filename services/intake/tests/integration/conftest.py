@@ -14,30 +14,11 @@ import pytest
 
 from relais_intake.bootstrap import MIGRATIONS, SCHEMA, create_api
 from relais_intake.config import Settings
-from relais_platform.testing import auth_header, fresh_schema, pool_on, truncate_all
+from relais_platform.testing import headers_as, service_fixtures, truncate_all
 
-
-@pytest.fixture(scope="session")
-async def intake_schema(test_database_url: str) -> str:
-    """The intake schema, rebuilt from the migrations once per session."""
-    await fresh_schema(dsn=test_database_url, schema=SCHEMA, migrations_dir=MIGRATIONS)
-    return SCHEMA
-
-
-@pytest.fixture(scope="session")
-async def intake_pool(test_database_url: str, intake_schema: str) -> AsyncIterator[asyncpg.Pool]:
-    """A pool on the intake schema, for assertions straight against the tables."""
-    pool = await pool_on(test_database_url, intake_schema)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture(scope="session")
-async def intake_app(test_database_url: str, intake_schema: str) -> AsyncIterator[Any]:
-    """The intake FastAPI app on the test database (its pool is closed at the end of the session)."""
-    app = create_api(Settings(env="test", database_url=test_database_url))
-    yield app
-    await app.state.resources.close()
+intake_schema, intake_pool, intake_app = service_fixtures(
+    "intake", schema=SCHEMA, migrations_dir=MIGRATIONS,
+    make_app=lambda dsn: create_api(Settings(env="test", database_url=dsn)))
 
 
 @pytest.fixture
@@ -52,13 +33,7 @@ async def intake_client(intake_app: Any, intake_pool: asyncpg.Pool) -> AsyncIter
 @pytest.fixture
 def intake_as() -> Callable[..., dict[str, str]]:
     """Authorization headers for a role: intake_as("partner", partner_id="acme"), intake_as("admin")."""
-    defaults = {"partner": {"partner_id": "acme"}, "agent": {"agent_id": "agent-1"},
-                "supervisor": {"site_id": "site-1"}, "finance": {}, "admin": {}}
-
-    def headers(role: str, **scope: str) -> dict[str, str]:
-        return auth_header(role, **(scope or defaults[role]))
-
-    return headers
+    return headers_as
 
 
 def _campaign_body(**overrides: Any) -> dict[str, Any]:

@@ -29,30 +29,11 @@ from relais_platform.contracts import (
 )
 from relais_platform.events import EventData, encode, envelope
 from relais_platform.ids import case_id_for
-from relais_platform.testing import auth_header, fresh_schema, pool_on, truncate_all
+from relais_platform.testing import auth_header, headers_as, service_fixtures, truncate_all
 
-
-@pytest.fixture(scope="session")
-async def outcomes_schema(test_database_url: str) -> str:
-    """The outcomes schema, rebuilt from the migrations once per session."""
-    await fresh_schema(dsn=test_database_url, schema=SCHEMA, migrations_dir=MIGRATIONS)
-    return SCHEMA
-
-
-@pytest.fixture(scope="session")
-async def outcomes_pool(test_database_url: str, outcomes_schema: str) -> AsyncIterator[asyncpg.Pool]:
-    """A pool on the outcomes schema, for assertions straight against the tables."""
-    pool = await pool_on(test_database_url, outcomes_schema)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture(scope="session")
-async def outcomes_app(test_database_url: str, outcomes_schema: str) -> AsyncIterator[Any]:
-    """The outcomes FastAPI app on the test database (its pool is closed at the end of the session)."""
-    app = create_api(Settings(env="test", database_url=test_database_url))
-    yield app
-    await app.state.resources.close()
+outcomes_schema, outcomes_pool, outcomes_app = service_fixtures(
+    "outcomes", schema=SCHEMA, migrations_dir=MIGRATIONS,
+    make_app=lambda dsn: create_api(Settings(env="test", database_url=dsn)))
 
 
 @pytest.fixture(autouse=True)
@@ -71,14 +52,7 @@ async def outcomes_client(outcomes_app: Any) -> AsyncIterator[httpx.AsyncClient]
 @pytest.fixture
 def outcomes_as() -> Callable[..., dict[str, str]]:
     """Authorization headers: outcomes_as("agent"), outcomes_as("partner", partner_id="other")."""
-    defaults = {"partner": {"partner_id": "acme"}, "agent": {"agent_id": "agent-1"},
-                "supervisor": {"site_id": "site-1"}, "finance": {}, "admin": {}}
-
-    def headers(role: str, **scope: str) -> dict[str, str]:
-        scope = scope or defaults[role]
-        return auth_header(role, sub=f"{role}:{','.join(scope.values()) or role}", **scope)
-
-    return headers
+    return headers_as
 
 
 class OutcomesWorld:

@@ -39,7 +39,7 @@ async def test_a_tariff_answers_with_every_version(outcomes_client, outcomes_as)
     v1, v2 = body["versions"]
     assert v1["fees"] == FEES and v1["vat_rate_bp"] == 2000 and v1["lines_priced"] == 0
     assert v2["fees"] == {**dict.fromkeys(FEES, 0), "visit_cents": 3000}
-    assert (v2["monthly_minimum_cents"], v2["monthly_cap_cents"], v2["created_by"]) == (10000, 500000, "admin:admin")
+    assert (v2["monthly_minimum_cents"], v2["monthly_cap_cents"], v2["created_by"]) == (10000, 500000, "test-admin")
 
 
 async def test_an_unused_version_can_be_replaced_and_identical_terms_change_nothing(outcomes_client,

@@ -46,7 +46,7 @@ async def test_the_holder_records_an_outcome_and_the_partner_feed_gets_it_withou
     assert (body["case_id"], body["type"], body["external_ref"], body["partner_id"]) == (
         str(held_case), "payment_plan", "R-1", "acme")
     assert body["note"] == PLAN["note"] and body["payment_plan"]["instalments"] == 3
-    assert body["supersedes_outcome_id"] is None and body["recorded_by"] == "agent:agent-1"
+    assert body["supersedes_outcome_id"] is None and body["recorded_by"] == "test-agent:agent-1"
 
     (row,) = await outbox(outcomes_pool)
     assert "pleuré" not in row["value"].decode() and b"note" not in row["value"]
