@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from relais_platform.contracts import AssignmentStatus, Channel
+from relais_platform.contracts import AssignmentStatus, Channel, OutcomeType
 from relais_platform.events import encode
 
 pytestmark = pytest.mark.integration
@@ -103,3 +103,34 @@ async def test_a_case_whose_outcome_arrived_first_is_projected_closed(campaigns_
     assert (row["status"], row["outcome"], row["agent_id"]) == ("resolved", "paid", None)
     assert await kit.assignments() == []
     assert await kit.pool.fetchval("SELECT count(*) FROM early_outcomes") == 0
+
+
+async def test_a_slot_planned_for_a_case_that_exists_already_goes_to_the_next_waiting_case(campaigns_kit) -> None:
+    """Arrivals are planned before they are inserted: one already in the projection (here withdrawn; with two
+    workers, inserted a moment ago) must not keep its planned slot from the case behind it."""
+    kit = campaigns_kit
+    await kit.put_site("paris", ["75"])
+    await kit.put_agent("ana", "paris", capacity=1)
+    first = kit.opened(external_ref="again", priority=9)
+    await kit.feed_resolved([kit.resolved(first.data.case_id, outcome=OutcomeType.RECALLED)])
+    await kit.feed_opened([first])
+    assert (await kit.case(first.data.case_id))["status"] == "withdrawn"
+    again, behind = kit.opened(external_ref="again", priority=9), kit.opened(priority=0)
+    await kit.feed_opened([again, behind])
+    assert (await kit.case(behind.data.case_id))["agent_id"] == "ana"
+    events = await kit.assignments()
+    assert [(e.case_id, e.status) for e in events] == [(behind.data.case_id, AssignmentStatus.ASSIGNED)]
+
+
+async def test_a_case_taken_on_arrival_is_stored_as_if_queued_then_assigned(campaigns_kit) -> None:
+    kit = campaigns_kit
+    await kit.put_site("paris", ["75"])
+    await kit.put_agent("ana", "paris", capacity=1)
+    taken, waits = kit.opened(priority=5), kit.opened(priority=1)
+    await kit.feed_opened([waits, taken])
+    row, queued = await kit.case(taken.data.case_id), await kit.case(waits.data.case_id)
+    assert (row["status"], row["agent_id"], row["assignment_version"]) == ("assigned", "ana", 2)
+    assert row["assigned_at"] is not None and row["received_at"] is not None
+    assert (queued["status"], queued["agent_id"], queued["assignment_version"]) == ("waiting", None, 1)
+    assert await kit.loads() == {"ana": 1}
+    assert await kit.pool.fetchval("SELECT open_cases FROM agents WHERE agent_id = 'ana'") == 1

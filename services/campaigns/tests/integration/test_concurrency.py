@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from relais_campaigns.adapters.opened_codec import decode_opened
 from relais_campaigns.bootstrap import SCHEMA
 from relais_campaigns.service_layer.case_events import open_cases
 from relais_platform.contracts import AssignmentStatus
-from relais_platform.events import envelope
+from relais_platform.events import encode, envelope
 from relais_platform.runtime import Resources
 
 pytestmark = pytest.mark.integration
@@ -116,8 +117,8 @@ async def test_an_outcome_arriving_while_its_case_is_being_opened_still_closes_i
     async with kit.pool.acquire() as conn:
         tx = conn.transaction()
         await tx.start()
-        await open_cases(conn=conn, events=[opened, other], consumer="campaigns.cases_opened",
-                         now=datetime.now(UTC))
+        await open_cases(conn=conn, cases=decode_opened([encode(opened), encode(other)], consumer="test"),
+                         consumer="campaigns.cases_opened", now=datetime.now(UTC))
         resolving = asyncio.create_task(kit.feed_resolved([kit.resolved(opened.data.case_id)]))
         await asyncio.sleep(0.3)
         assert not resolving.done()

@@ -13,9 +13,10 @@ from relais_campaigns.domain.assignment import (
     choose_agent,
     free_slots,
     plan_assignments,
+    plan_others_first,
     reassignment_refusal,
 )
-from relais_campaigns.domain.model import Agent, AgentLoad, HeldCase, QueuedCase
+from relais_campaigns.domain.model import Agent, AgentLoad, HeldCase, QueuedCase, priority_key
 from relais_platform.contracts import Channel
 
 T0 = datetime(2025, 3, 3, 9, tzinfo=UTC)
@@ -153,3 +154,41 @@ def test_a_plan_never_overfills_an_agent_nor_assigns_a_case_twice(pairs, specs) 
         assert al.load + len(mine) <= al.agent.daily_capacity
         assert all(by_id[p.case_id].channel in al.agent.channels for p in mine)
         assert al.agent.active or not mine
+
+
+def reference_plan(cases, agents_with_load):
+    """The rule as first written: each case in work order to `choose_agent` over its site's agents."""
+    loads = {al.agent.agent_id: al for al in agents_with_load}
+    plan = []
+    for c in sorted(cases, key=priority_key):
+        chosen = choose_agent(c, list(loads.values()))
+        if chosen is not None:
+            loads[chosen.agent_id] = AgentLoad(chosen, loads[chosen.agent_id].load + 1)
+            plan.append((c.case_id, chosen.agent_id))
+    return plan
+
+
+mixed_agents_st = st.lists(
+    st.builds(lambda i, site, cap, ch, act, load: (agent(f"a{i:02d}", site=site, capacity=cap, channels=ch,
+                                                         active=act), load),
+              st.integers(0, 99), st.sampled_from(["s1", "s2"]), st.integers(1, 12),
+              st.sampled_from([(PHONE,), (DOOR,), (PHONE, DOOR)]), st.booleans(), st.integers(0, 12)),
+    min_size=0, max_size=10, unique_by=lambda t: t[0].agent_id)
+
+
+@given(mixed_agents_st, st.lists(st.tuples(st.sampled_from([PHONE, DOOR]), st.sampled_from(["s1", "s2", None]),
+                                           st.integers(0, 3), st.integers(0, 3)), max_size=60))
+def test_a_plan_makes_the_same_choices_as_choosing_case_by_case(pairs, specs) -> None:
+    loads = [AgentLoad(a, min(load, a.daily_capacity)) for a, load in pairs]
+    cases = [case(channel=ch, site=site, priority=p, amount=1000 * m) for ch, site, p, m in specs]
+    plan = plan_assignments(cases, loads)
+    assert [(p.case_id, p.agent_id) for p in plan] == reference_plan(cases, loads)
+
+
+def test_agents_who_gave_cases_back_take_only_what_nobody_else_can() -> None:
+    holder, other = AgentLoad(agent("a", capacity=5), 0), AgentLoad(agent("b", capacity=1), 0)
+    urgent, next_one, last_one = case(priority=9), case(priority=5), case(priority=1)
+    plan = plan_others_first([last_one, urgent, next_one], [holder, other], last={"a"})
+    assert [(p.case_id, p.agent_id) for p in plan] == [(urgent.case_id, "b"), (next_one.case_id, "a"),
+                                                       (last_one.case_id, "a")]
+    assert plan_others_first([urgent], [holder, other], last=set()) == plan_assignments([urgent], [holder, other])

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relais_campaigns.domain.model import Site
-from relais_campaigns.domain.routing import is_valid_prefix, match_strength, site_covers, site_for_postcode
+from relais_campaigns.domain.routing import (
+    PostcodeRouter,
+    is_valid_prefix,
+    match_strength,
+    site_covers,
+    site_for_postcode,
+)
 from relais_campaigns.domain.sites import is_valid_time_zone, normalize_prefixes
 
 PARIS = Site("paris", ("75",))
@@ -87,3 +93,19 @@ def test_the_chosen_site_covers_the_postcode_and_no_site_covers_it_more_specific
         return
     assert chosen is not None
     assert max(len(p) for p in chosen.postcode_prefixes if postcode.startswith(p)) == max(matches)
+
+
+any_prefix = st.one_of(st.text(alphabet="0123", min_size=1, max_size=5), st.sampled_from(["2A", "2B", "20", "2"]))
+any_sites = st.lists(st.tuples(st.sampled_from("abcdefgh"), st.lists(any_prefix, min_size=1, max_size=4)),
+                     max_size=8, unique_by=lambda t: t[0])
+case_places = st.one_of(
+    st.tuples(st.text(alphabet="0123", min_size=5, max_size=5), st.sampled_from(["20", "2A", "2B", "01", "97"])),
+    st.tuples(st.none(), st.sampled_from(["2A", "2B", "20", "01", "013", "974"])))
+
+
+@settings(max_examples=500)
+@given(any_sites, case_places)
+def test_the_router_picks_the_site_the_scan_picks(raw, place) -> None:
+    sites = [Site(sid, tuple(p)) for sid, p in raw]
+    postcode, department = place
+    assert PostcodeRouter(sites).site_for(postcode, department) == site_for_postcode(postcode, department, sites)

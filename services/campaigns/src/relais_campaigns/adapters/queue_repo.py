@@ -15,11 +15,6 @@ from relais_campaigns.domain.model import CaseStatus, HeldCase, Holding, QueuedC
 _QUEUED = "case_id, site_id, channel, campaign_priority, amount_due_cents, opened_at"
 
 
-def _only(site_ids: Sequence[str] | None) -> list[str] | None:
-    """The `site_ids` filter as a query argument (NULL: every site)."""
-    return None if site_ids is None else list(site_ids)
-
-
 async def agent_loads(conn: asyncpg.Connection, *, agent_ids: Sequence[str]) -> dict[str, int]:
     """How many open cases each agent holds (kept by a trigger on cases, migration 0006)."""
     rows = await conn.fetch("SELECT agent_id, open_cases FROM agents WHERE agent_id = ANY($1::text[])",
@@ -96,30 +91,25 @@ async def escalate(conn: asyncpg.Connection, *, case_id: uuid.UUID, now: datetim
     return holding_of(row) if row else None
 
 
-async def held_by_absent(conn: asyncpg.Connection, *, now: datetime,
-                         site_ids: Sequence[str] | None = None) -> list[asyncpg.Record]:
-    """Cases held by agents away today (in their site's zone), optionally only in `site_ids`."""
+async def release_candidates(conn: asyncpg.Connection, *, now: datetime, before: datetime,
+                             case_ids: Sequence[uuid.UUID] | None = None) -> list[asyncpg.Record]:
+    """Held cases that may have to go back, each with `why`: `absent` (its holder is away today, in the
+    site's zone), `callback` (a callback open to the site is due on a day its holder does not work) or
+    `untouched` (neither assigned nor attempted since `before`, no callback still to come; with the moment
+    last touched and the site's calendar, to count its open days). `case_ids`: only those cases."""
     return await conn.fetch(
-        "SELECT c.case_id, c.site_id, c.agent_id FROM cases c JOIN sites s ON s.site_id = c.site_id "
-        "WHERE c.status = 'assigned' AND ($2::text[] IS NULL OR c.site_id = ANY($2::text[])) AND EXISTS ("
-        "  SELECT 1 FROM absences b WHERE b.agent_id = c.agent_id "
-        "  AND ($1::timestamptz AT TIME ZONE s.time_zone)::date BETWEEN b.starts_on AND b.ends_on) "
-        "ORDER BY c.case_id", now, _only(site_ids))
-
-
-async def untouched_since(conn: asyncpg.Connection, *, before: datetime, now: datetime,
-                          site_ids: Sequence[str] | None = None) -> list[asyncpg.Record]:
-    """Held cases neither assigned nor attempted since `before` (nor waiting for a callback still to come),
-    with the moment they were last touched and their site's calendar."""
-    return await conn.fetch(
-        "SELECT c.case_id, c.site_id, c.agent_id, s.time_zone, s.opening_days, s.holiday_department, "
-        "greatest(c.assigned_at, l.attempted_at) AS last_touched FROM cases c JOIN sites s ON s.site_id = c.site_id "
-        "LEFT JOIN LATERAL (SELECT attempted_at, result, callback_at FROM attempts a WHERE a.case_id = c.case_id "
-        "  ORDER BY attempted_at DESC, recorded_at DESC LIMIT 1) l ON true "
-        "WHERE c.status = 'assigned' AND c.assigned_at <= $1 AND ($3::text[] IS NULL OR c.site_id = ANY($3::text[])) "
-        "AND (l.attempted_at IS NULL OR l.attempted_at <= $1) "
-        "AND NOT (l.result IS NOT DISTINCT FROM 'callback_requested' AND l.callback_at > $2) ORDER BY c.case_id",
-        before, now, _only(site_ids))
+        "SELECT * FROM (SELECT c.case_id, c.site_id, c.agent_id, s.time_zone, s.opening_days, s.holiday_department, "
+        "greatest(c.assigned_at, c.last_attempted_at) AS last_touched, CASE "
+        "WHEN EXISTS (SELECT 1 FROM absences b WHERE b.agent_id = c.agent_id "
+        "  AND ($1::timestamptz AT TIME ZONE s.time_zone)::date BETWEEN b.starts_on AND b.ends_on) THEN 'absent' "
+        "WHEN c.last_result = 'callback_requested' AND c.last_callback_open_to_site AND c.last_callback_at <= $1 "
+        "  AND NOT (to_char($1::timestamptz AT TIME ZONE s.time_zone, 'dy') = ANY(g.working_days)) THEN 'callback' "
+        "WHEN c.assigned_at <= $2 AND (c.last_attempted_at IS NULL OR c.last_attempted_at <= $2) "
+        "  AND NOT (c.last_result IS NOT DISTINCT FROM 'callback_requested' AND c.last_callback_at > $1) "
+        "  THEN 'untouched' END AS why "
+        "FROM cases_latest_attempt c JOIN sites s ON s.site_id = c.site_id JOIN agents g ON g.agent_id = c.agent_id "
+        "WHERE c.status = 'assigned' AND ($3::uuid[] IS NULL OR c.case_id = ANY($3::uuid[]))) r "
+        "WHERE why IS NOT NULL ORDER BY case_id", now, before, None if case_ids is None else list(case_ids))
 
 
 async def exhaust(conn: asyncpg.Connection, *, case_id: uuid.UUID) -> Holding | None:
@@ -128,17 +118,3 @@ async def exhaust(conn: asyncpg.Connection, *, case_id: uuid.UUID) -> Holding | 
         "UPDATE cases SET status = 'exhausted', assignment_version = assignment_version + 1 "
         f"WHERE case_id = $1 AND status IN ('assigned', 'waiting') RETURNING {HOLDING}", case_id)
     return holding_of(row) if row else None
-
-
-async def open_callbacks_off_duty(conn: asyncpg.Connection, *, now: datetime,
-                                  site_ids: Sequence[str] | None = None) -> list[asyncpg.Record]:
-    """Held cases whose callback, open to the site, is due while its holder does not work today."""
-    return await conn.fetch(
-        "SELECT c.case_id, c.site_id, c.agent_id FROM cases c JOIN agents g ON g.agent_id = c.agent_id "
-        "JOIN sites s ON s.site_id = c.site_id "
-        "JOIN LATERAL (SELECT result, callback_at, callback_open_to_site FROM attempts a WHERE a.case_id = c.case_id "
-        "  ORDER BY attempted_at DESC, recorded_at DESC LIMIT 1) l ON true "
-        "WHERE c.status = 'assigned' AND ($2::text[] IS NULL OR c.site_id = ANY($2::text[])) "
-        "AND l.result = 'callback_requested' AND l.callback_open_to_site AND l.callback_at <= $1 "
-        "AND NOT (to_char($1::timestamptz AT TIME ZONE s.time_zone, 'dy') = ANY(g.working_days)) "
-        "ORDER BY c.case_id", now, _only(site_ids))

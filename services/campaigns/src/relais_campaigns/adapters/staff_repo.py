@@ -115,6 +115,17 @@ async def upsert_agent(conn: asyncpg.Connection, *, agent_id: str,
     return row, bool(row["created"])
 
 
+async def agent_calendar(conn: asyncpg.Connection, *, agent_id: str) -> asyncpg.Record | None:
+    """In one query: the agent's site and working days, the site's zone and calendar, the agent's absences
+    (`absent_from`/`absent_to`, earliest first); None for an unknown agent."""
+    return await conn.fetchrow(
+        "SELECT g.site_id, g.working_days, s.time_zone, s.opening_days, s.holiday_department, "
+        "coalesce(b.starts, '{}') AS absent_from, coalesce(b.ends, '{}') AS absent_to "
+        "FROM agents g JOIN sites s ON s.site_id = g.site_id LEFT JOIN LATERAL ("
+        "  SELECT array_agg(starts_on ORDER BY starts_on) AS starts, array_agg(ends_on ORDER BY starts_on) AS ends "
+        "  FROM absences WHERE agent_id = g.agent_id) b ON true WHERE g.agent_id = $1", agent_id)
+
+
 async def absences_of(conn: asyncpg.Connection, *, agent_id: str) -> list[Absence]:
     """An agent's absences, earliest first."""
     rows = await conn.fetch("SELECT starts_on, ends_on FROM absences WHERE agent_id = $1 ORDER BY starts_on",

@@ -14,13 +14,11 @@ async def worklist_rows(conn: asyncpg.Connection, *, agent_id: str) -> list[asyn
         "SELECT c.case_id, c.external_ref, c.partner_id, c.campaign_id, c.first_name, c.last_name, c.phone_e164, "
         "c.phone_kind, c.address, c.site_id, c.channel, c.amount_due_cents, c.campaign_priority, c.debt_since, "
         "c.campaign_ends_on, c.opened_at, c.assigned_at, c.time_zone, c.department, c.postcode, "
-        "coalesce(s.attempts_count, 0) AS attempts_count, s.last_attempt_at, l.result AS last_result, "
-        "CASE WHEN l.result = 'callback_requested' THEN l.callback_at END AS callback_at "
-        "FROM cases c "
+        "coalesce(s.attempts_count, 0) AS attempts_count, s.last_attempt_at, c.last_result, "
+        "CASE WHEN c.last_result = 'callback_requested' THEN c.last_callback_at END AS callback_at "
+        "FROM cases_latest_attempt c "
         "LEFT JOIN LATERAL (SELECT count(*) AS attempts_count, max(attempted_at) AS last_attempt_at "
         "  FROM attempts a WHERE a.case_id = c.case_id) s ON true "
-        "LEFT JOIN LATERAL (SELECT result, callback_at FROM attempts a WHERE a.case_id = c.case_id "
-        "  ORDER BY attempted_at DESC, recorded_at DESC LIMIT 1) l ON true "
         "WHERE c.agent_id = $1 AND c.status = 'assigned'", agent_id)
 
 
@@ -57,10 +55,8 @@ async def board_totals(conn: asyncpg.Connection, *, site_id: str, contact_result
 async def callbacks_due(conn: asyncpg.Connection, *, site_id: str, now: datetime) -> dict[str, int]:
     """Per agent of the site: held cases whose customer asked to be called back by `now`."""
     rows = await conn.fetch(
-        "SELECT c.agent_id, count(*) AS n FROM cases c JOIN LATERAL (SELECT result, callback_at FROM attempts a "
-        "  WHERE a.case_id = c.case_id ORDER BY attempted_at DESC, recorded_at DESC LIMIT 1) l ON true "
-        "WHERE c.site_id = $1 AND c.status = 'assigned' AND l.result = 'callback_requested' AND l.callback_at <= $2 "
-        "GROUP BY c.agent_id", site_id, now)
+        "SELECT agent_id, count(*) AS n FROM cases_latest_attempt WHERE site_id = $1 AND status = 'assigned' "
+        "AND last_result = 'callback_requested' AND last_callback_at <= $2 GROUP BY agent_id", site_id, now)
     return {r["agent_id"]: r["n"] for r in rows}
 
 

@@ -3,8 +3,11 @@ the least loaded relative to capacity first; and which cases an agent gives back
 
 from __future__ import annotations
 
+import heapq
+import math
 import uuid
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -39,21 +42,63 @@ class Assignment:
 def plan_assignments(cases: Iterable[QueuedCase], agents_with_load: Iterable[AgentLoad]) -> list[Assignment]:
     """Give waiting cases to agents, most urgent first, counting each assignment against capacity (the same
     choice as `choose_agent`, looking only at the agents of the case's site and channel)."""
-    loads = {al.agent.agent_id: al for al in agents_with_load}
-    teams: dict[tuple[str, Channel], list[str]] = {}
-    for al in loads.values():
-        for channel in al.agent.channels:
-            teams.setdefault((al.agent.site_id, channel), []).append(al.agent.agent_id)
+    teams = _Teams(agents_with_load)
     plan: list[Assignment] = []
     for case in sorted(cases, key=priority_key):
-        team = [loads[a] for a in teams.get((case.site_id or "", case.channel), [])]
-        agent = choose_agent(case, team)
-        if agent is None:
-            continue
-        current = loads[agent.agent_id]
-        loads[agent.agent_id] = AgentLoad(agent=current.agent, load=current.load + 1)
-        plan.append(Assignment(case_id=case.case_id, agent_id=agent.agent_id))
+        agent_id = teams.take(case.site_id or "", case.channel)
+        if agent_id is not None:
+            plan.append(Assignment(case_id=case.case_id, agent_id=agent_id))
     return plan
+
+
+def plan_others_first(cases: Iterable[QueuedCase], agents_with_load: Sequence[AgentLoad], *,
+                      last: Collection[str]) -> list[Assignment]:
+    """`plan_assignments`, except that the agents in `last` (who just gave cases back) take only the cases
+    nobody else can: first a plan without them, then one with everybody for what is left."""
+    queue = list(cases)
+    first = plan_assignments(queue, [al for al in agents_with_load if al.agent.agent_id not in last])
+    taken, placed = Counter(p.agent_id for p in first), {p.case_id for p in first}
+    rest = plan_assignments([c for c in queue if c.case_id not in placed],
+                            [AgentLoad(agent=al.agent, load=al.load + taken[al.agent.agent_id])
+                             for al in agents_with_load])
+    return first + rest
+
+
+class _Teams:
+    """Per (site, channel), a heap of the agents with room keyed like `choose_agent` (load relative to
+    capacity, then agent_id); an entry whose load is out of date is dropped when it comes up.
+
+    Load/capacity is kept as the exact integer load × (common multiple of the capacities / capacity):
+    the same order and ties as the fractions, at the price of an integer comparison.
+    """
+
+    def __init__(self, agents_with_load: Iterable[AgentLoad]) -> None:
+        pairs = list(agents_with_load)
+        self._scale = math.lcm(*(al.agent.daily_capacity for al in pairs)) if pairs else 1
+        self._agents = {al.agent.agent_id: al.agent for al in pairs}
+        self._loads = {al.agent.agent_id: al.load for al in pairs}
+        self._heaps: dict[tuple[str, Channel], list[tuple[int, str, int]]] = {}
+        for al in pairs:
+            if al.agent.active:
+                self._push(al.agent, al.load)
+
+    def _push(self, agent: Agent, load: int) -> None:
+        if load >= agent.daily_capacity:
+            return
+        entry = (load * (self._scale // agent.daily_capacity), agent.agent_id, load)
+        for channel in agent.channels:
+            heapq.heappush(self._heaps.setdefault((agent.site_id, channel), []), entry)
+
+    def take(self, site_id: str, channel: Channel) -> str | None:
+        """The agent who takes the next case of this site and channel (counted), or None."""
+        heap = self._heaps.get((site_id, channel), [])
+        while heap:
+            _, agent_id, load = heapq.heappop(heap)
+            if self._loads[agent_id] == load:
+                self._loads[agent_id] = load + 1
+                self._push(self._agents[agent_id], load + 1)
+                return agent_id
+        return None
 
 
 def free_slots(agents_with_load: Iterable[AgentLoad]) -> dict[tuple[str, str], int]:

@@ -138,6 +138,7 @@ def channel_for(*, has_phone: bool, has_address: bool, preference: Channel | Non
     return Channel.PHONE if has_phone else Channel.DOOR_TO_DOOR
 
 
-def priority_key(case: QueuedCase) -> tuple[int, int, datetime, str]:
-    """Sort key of the work order: campaign priority desc, amount due desc, oldest first, then id."""
-    return (-case.campaign_priority, -case.amount_due_cents, case.opened_at, str(case.case_id))
+def priority_key(case: QueuedCase) -> tuple[int, int, datetime, uuid.UUID]:
+    """Sort key of the work order: campaign priority desc, amount due desc, oldest first, then id (UUIDs
+    order as their text does)."""
+    return (-case.campaign_priority, -case.amount_due_cents, case.opened_at, case.case_id)

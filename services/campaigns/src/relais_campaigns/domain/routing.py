@@ -47,3 +47,29 @@ def site_covers(site: Site, *, postcode: str | None, department: str) -> bool:
     """True when any prefix of `site` matches the case."""
     return any(match_strength(p, postcode=postcode, department=department) is not None
                for p in site.postcode_prefixes)
+
+
+class PostcodeRouter:
+    """`site_for_postcode` over a fixed set of sites, with dictionary look-ups instead of a scan of every
+    prefix (built once per batch of cases)."""
+
+    def __init__(self, sites: Iterable[Site]) -> None:
+        self._by_prefix: dict[str, Site] = {}
+        for site in sorted(sites, key=lambda s: s.site_id, reverse=True):  # the smallest site_id wins a tie
+            for prefix in site.postcode_prefixes:
+                self._by_prefix[prefix] = site
+        self._lengths = sorted({len(p) for p in self._by_prefix if p not in DEPARTMENT_CODES}, reverse=True)
+
+    def site_for(self, postcode: str | None, department: str) -> Site | None:
+        """The site whose prefix covers the case most specifically (ties: smallest site_id); None = unrouted."""
+        target = postcode if postcode else department
+        best: tuple[tuple[int, int], str, Site] | None = None
+        for length in self._lengths:  # the longest digit prefix first
+            site = self._by_prefix.get(target[:length]) if length <= len(target) else None
+            if site is not None and target[:length] not in DEPARTMENT_CODES:
+                best = ((length, 0), site.site_id, site)
+                break
+        corsica = self._by_prefix.get(department) if department in DEPARTMENT_CODES else None
+        if corsica is not None and (best is None or (2, 1) > best[0]):
+            best = ((2, 1), corsica.site_id, corsica)
+        return best[2] if best else None

@@ -7,21 +7,23 @@ Every transaction that hands out or frees an agent's capacity first locks the ag
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 import asyncpg
+import orjson
+from pydantic import TypeAdapter
 
 from relais_campaigns import SOURCE
 from relais_campaigns.adapters import queue_repo, staff_repo
-from relais_campaigns.domain.assignment import free_slots, plan_assignments
-from relais_campaigns.domain.model import Agent, AgentLoad, CaseStatus, Holding
+from relais_campaigns.domain.assignment import Assignment, free_slots, plan_assignments, plan_others_first
+from relais_campaigns.domain.model import Agent, AgentLoad, CaseStatus, Holding, QueuedCase
 from relais_platform.contracts import AssignmentChanged, AssignmentStatus, Channel
-from relais_platform.events import Envelope, envelope
-from relais_platform.ids import derived_id
+from relais_platform.ids import RELAIS_NAMESPACE, derived_id
+from relais_platform.outbox import EncodedEvent
 
 _QUEUE_STATUS = {CaseStatus.WAITING: AssignmentStatus.WAITING, CaseStatus.UNROUTED: AssignmentStatus.UNROUTED}
 
@@ -32,23 +34,57 @@ def assignment_event_id(holding: Holding, status: AssignmentStatus) -> uuid.UUID
     return derived_id("assignment", holding.case_id, holding.version, status)
 
 
+_MOMENT = TypeAdapter(datetime)
+_NAMESPACE = RELAIS_NAMESPACE.bytes
+
+
+def _assignment_event_id(case_id: str, version: int, status: AssignmentStatus) -> tuple[uuid.UUID, str]:
+    """`assignment_event_id` and its text form, from the case id's text (hashed once, formatted once:
+    this runs for every case of a batch)."""
+    digest = hashlib.sha1(_NAMESPACE + f"assignment|{case_id}|{version}|{status.value}".encode()).digest()
+    event_id = uuid.UUID(bytes=digest[:16], version=5)
+    h = f"{event_id.int:032x}"
+    return event_id, f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 class AssignmentLog:
-    """The AssignmentChanged events of one transaction, in the order the changes happened."""
+    """The AssignmentChanged events of one transaction, in the order the changes happened, serialised at
+    once as the contract model would (orjson of the envelope's dict: this runs once per case on hot paths)."""
 
     def __init__(self, *, now: datetime) -> None:
         self.now = now
-        self.events: list[Envelope[Any]] = []
+        self.events: list[EncodedEvent] = []
+        self._moment = _MOMENT.dump_python(now, mode="json")
+        self._campaigns: dict[uuid.UUID, str] = {}
 
     def record(self, holding: Holding, status: AssignmentStatus, reason: str | None = None,
                channel: Channel | None = None) -> None:
         """Note that `holding` is now in `status` (and, on escalation, worked on `channel`)."""
+        self.events.append(self.encode(holding, status, reason, channel))
+
+    def arrival(self, holding: Holding) -> EncodedEvent | None:
+        """The event announcing a new case (assigned, waiting or unrouted), not recorded yet; None when it
+        arrived closed."""
+        if holding.status is CaseStatus.ASSIGNED:
+            return self.encode(holding, AssignmentStatus.ASSIGNED)
+        state = _QUEUE_STATUS.get(holding.status)
+        return self.encode(holding, state) if state else None
+
+    def encode(self, holding: Holding, status: AssignmentStatus, reason: str | None = None,
+               channel: Channel | None = None) -> EncodedEvent:
+        """The AssignmentChanged of `holding` now in `status`, serialised."""
+        subject = str(holding.case_id)
+        event_id, event_text = _assignment_event_id(subject, holding.version, status)
+        campaign = self._campaigns.get(holding.campaign_id) or self._campaigns.setdefault(
+            holding.campaign_id, str(holding.campaign_id))
         held = status is AssignmentStatus.ASSIGNED
-        data = AssignmentChanged(
-            case_id=holding.case_id, partner_id=holding.partner_id, campaign_id=holding.campaign_id,
-            status=status, site_id=holding.site_id, agent_id=holding.agent_id if held else None,
-            channel=channel, reason=reason, changed_at=self.now)
-        self.events.append(envelope(data, source=SOURCE, event_id=assignment_event_id(holding, status),
-                                    time=self.now))
+        data = {"case_id": subject, "partner_id": holding.partner_id, "campaign_id": campaign,
+                "status": status.value, "site_id": holding.site_id, "agent_id": holding.agent_id if held else None,
+                "channel": channel.value if channel else None, "reason": reason, "changed_at": self._moment}
+        value = orjson.dumps({"id": event_text, "source": SOURCE, "type": AssignmentChanged.event_type,
+                              "specversion": "1.0", "time": self._moment, "datacontenttype": "application/json",
+                              "subject": subject, "data": data})
+        return EncodedEvent(event_id, AssignmentChanged.topic, subject, value)
 
     def record_state(self, holdings: Iterable[Holding], *, except_ids: set[uuid.UUID],
                      reason: str | None = None) -> None:
@@ -58,24 +94,49 @@ class AssignmentLog:
                 self.record(holding, _QUEUE_STATUS[holding.status], reason)
 
 
-async def fill(conn: asyncpg.Connection, *, agents: Sequence[Agent], log: AssignmentLog) -> set[uuid.UUID]:
-    """Give the free capacity of `agents` (already locked) to their sites' most urgent waiting cases;
-    returns the ids of the cases assigned."""
+async def _with_load(conn: asyncpg.Connection, *, agents: Sequence[Agent], now: datetime) -> list[AgentLoad]:
+    """The locked `agents` with the open cases each holds; an agent away today takes nothing."""
+    away = await staff_repo.absent_agents(conn, agent_ids=[a.agent_id for a in agents], now=now)
+    loads = await queue_repo.agent_loads(conn, agent_ids=[a.agent_id for a in agents])
+    return [AgentLoad(agent=replace(a, active=False) if a.agent_id in away else a, load=loads.get(a.agent_id, 0))
+            for a in agents]
+
+
+async def fill(conn: asyncpg.Connection, *, agents: Sequence[Agent], log: AssignmentLog,
+               others_first: Collection[str] = ()) -> set[uuid.UUID]:
+    """Give the free capacity of `agents` (already locked) to their sites' most urgent waiting cases, the
+    agents in `others_first` taking only what nobody else can; returns the ids of the cases assigned."""
     if not agents:
         return set()
-    away = await staff_repo.absent_agents(conn, agent_ids=[a.agent_id for a in agents], now=log.now)
-    agents = [replace(a, active=False) if a.agent_id in away else a for a in agents]  # nothing for the absent
-    loads = await queue_repo.agent_loads(conn, agent_ids=[a.agent_id for a in agents])
-    with_load = [AgentLoad(agent=a, load=loads.get(a.agent_id, 0)) for a in agents]
+    with_load = await _with_load(conn, agents=agents, now=log.now)
     slots = free_slots(with_load)
     if not slots:
         return set()
     queued = await queue_repo.waiting_cases(conn, slots=slots)
-    plan = plan_assignments(queued, with_load)
+    plan = (plan_others_first(queued, with_load, last=others_first) if others_first
+            else plan_assignments(queued, with_load))
     assigned = await queue_repo.assign(conn, plan=plan, now=log.now)
     for holding in assigned:
         log.record(holding, AssignmentStatus.ASSIGNED)
     return {h.case_id for h in assigned}
+
+
+async def plan_arrivals(conn: asyncpg.Connection, *, agents: Sequence[Agent], arriving: Sequence[QueuedCase],
+                        now: datetime) -> tuple[dict[uuid.UUID, str], list[Assignment]]:
+    """Plan the free capacity of `agents` (already locked) over their sites' queues and the cases arriving
+    now, as `fill` would once the arrivals were queued: returns the agent of each arriving case that gets
+    one (to insert it assigned) and the assignments of cases already queued (to apply)."""
+    if not agents:
+        return {}, []
+    with_load = await _with_load(conn, agents=agents, now=now)
+    slots = free_slots(with_load)
+    if not slots:
+        return {}, []
+    queued = await queue_repo.waiting_cases(conn, slots=slots)
+    queued_ids = {q.case_id for q in queued}
+    plan = plan_assignments([*queued, *(a for a in arriving if a.case_id not in queued_ids)], with_load)
+    placed = {p.case_id: p.agent_id for p in plan if p.case_id not in queued_ids}
+    return placed, [p for p in plan if p.case_id in queued_ids]
 
 
 async def give_back(conn: asyncpg.Connection, *, case_ids: Sequence[uuid.UUID], reason: str,

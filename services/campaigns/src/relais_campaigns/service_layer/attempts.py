@@ -91,7 +91,7 @@ async def record_attempt(*, conn: asyncpg.Connection, cmd: RecordAttempt, princi
     if is_exhausted(policy, after, channel=channel, after=max(now, draft.attempted_at),
                     campaign_ends_on=case.campaign_ends_on):
         await exhaust(conn, case_id=case.holding.case_id, agents=agents, log=log, ends_on=case.campaign_ends_on)
-    await outbox.enqueue(conn, log.events)
+    await outbox.enqueue_encoded(conn, log.events)
     return attempt
 
 

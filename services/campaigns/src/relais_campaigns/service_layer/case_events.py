@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 import orjson
 
-from relais_campaigns.adapters import cases_repo, staff_repo
+from relais_campaigns.adapters import cases_repo, queue_repo, staff_repo
 from relais_campaigns.adapters.cases_repo import NewCase, Resolution
-from relais_campaigns.domain.model import CaseStatus, Site, channel_for
-from relais_campaigns.domain.routing import site_for_postcode
-from relais_campaigns.service_layer.assignment import AssignmentLog, fill
+from relais_campaigns.adapters.opened_codec import OpenedCase
+from relais_campaigns.domain.model import CaseStatus, Holding, QueuedCase, channel_for
+from relais_campaigns.domain.routing import PostcodeRouter
+from relais_campaigns.service_layer.assignment import AssignmentLog, fill, plan_arrivals
 from relais_platform import outbox
-from relais_platform.contracts import AssignmentStatus, CaseOpened, CaseResolved, OutcomeType
+from relais_platform.contracts import AssignmentStatus, CaseResolved, Channel, OutcomeType
 from relais_platform.db import claim_events
 from relais_platform.events import Envelope
+from relais_platform.outbox import EncodedEvent
 
 
 async def _claim(conn: asyncpg.Connection, consumer: str, events: Sequence[Envelope[Any]]) -> list[Envelope[Any]]:
@@ -31,48 +35,108 @@ def closed_status(outcome: str) -> CaseStatus:
     return CaseStatus.WITHDRAWN if outcome == OutcomeType.RECALLED else CaseStatus.RESOLVED
 
 
-def projection(data: CaseOpened, *, sites: Sequence[Site], early: Resolution | None) -> NewCase:
-    """The case row of an opened case: routed to a site (or unrouted), or already closed by an early outcome."""
-    customer = data.customer
-    address = customer.address
-    postcode = address.postcode if address else None
-    site = site_for_postcode(postcode, customer.department, sites)
+class Placement(NamedTuple):
+    """Where an opened case goes: its status on arrival, how it is worked, the site that covers it."""
+
+    case: OpenedCase
+    status: CaseStatus
+    channel: Channel
+    site_id: str | None
+    early: Resolution | None
+
+
+def placement(case: OpenedCase, *, router: PostcodeRouter, early: Resolution | None) -> Placement:
+    """Routed to a site (or unrouted), or already closed by an outcome that arrived first."""
+    site = router.site_for(case.postcode, case.department)
     status = closed_status(early.outcome) if early else (CaseStatus.WAITING if site else CaseStatus.UNROUTED)
-    channel = channel_for(has_phone=customer.phone_e164 is not None, has_address=address is not None,
-                          preference=data.channel_preference)
+    preference = Channel(case.channel_preference) if case.channel_preference else None
+    channel = channel_for(has_phone=case.phone_e164 is not None, has_address=case.address is not None,
+                          preference=preference)
+    return Placement(case, status, channel, site.site_id if site else None, early)
+
+
+def new_case(p: Placement, *, agent_id: str | None, now: datetime) -> NewCase:
+    """The projection row of a placed case, handed to `agent_id` at once when one takes it."""
+    c = p.case
     return NewCase(
-        case_id=data.case_id, partner_id=data.partner_id, campaign_id=data.campaign_id,
-        external_ref=data.external_ref, first_name=customer.first_name, last_name=customer.last_name,
-        phone_e164=customer.phone_e164, phone_kind=str(customer.phone_kind) if customer.phone_kind else None,
-        address_json=orjson.dumps(address.model_dump(mode="json")).decode() if address else None,
-        postcode=postcode, department=customer.department, time_zone=customer.time_zone,
-        amount_due_cents=data.amount_due_cents, campaign_priority=data.campaign_priority,
-        debt_since=data.debt_since, campaign_ends_on=data.campaign_ends_on, channel=str(channel),
-        status=str(status), site_id=site.site_id if site else None, opened_at=data.opened_at,
-        resolved_at=early.resolved_at if early else None, outcome=early.outcome if early else None)
+        c.case_id, c.partner_id, c.campaign_id, c.external_ref, c.first_name, c.last_name, c.phone_e164,
+        c.phone_kind, orjson.dumps(c.address).decode() if c.address is not None else None, c.postcode,
+        c.department, c.time_zone, c.amount_due_cents, c.campaign_priority, c.debt_since, c.campaign_ends_on,
+        p.channel, CaseStatus.ASSIGNED if agent_id else p.status, p.site_id, agent_id,
+        2 if agent_id else 1, now if agent_id else None, c.opened_at, p.early.resolved_at if p.early else None,
+        p.early.outcome if p.early else None)
 
 
-async def open_cases(*, conn: asyncpg.Connection, events: Sequence[Envelope[CaseOpened]], consumer: str,
+def _queued(p: Placement) -> QueuedCase:
+    return QueuedCase(case_id=p.case.case_id, site_id=p.site_id, channel=p.channel,
+                      campaign_priority=p.case.campaign_priority, amount_due_cents=p.case.amount_due_cents,
+                      opened_at=p.case.opened_at)
+
+
+def _as_int(u: uuid.UUID) -> int:
+    return u.int
+
+
+def _holding(row: NewCase) -> Holding:
+    return Holding(case_id=row.case_id, partner_id=row.partner_id, campaign_id=row.campaign_id,
+                   status=row.status, site_id=row.site_id, agent_id=row.agent_id,
+                   version=row.assignment_version)
+
+
+async def _fresh_cases(conn: asyncpg.Connection, consumer: str, cases: Sequence[OpenedCase]) -> list[OpenedCase]:
+    """The cases of events never processed before, the first event of each case only."""
+    new = await claim_events(conn, consumer=consumer, event_ids=sorted({c.event_id for c in cases}, key=_as_int))
+    first: dict[uuid.UUID, OpenedCase] = {}
+    for case in cases:
+        if case.event_id in new:
+            first.setdefault(case.case_id, case)
+    return list(first.values())
+
+
+async def open_cases(*, conn: asyncpg.Connection, cases: Sequence[OpenedCase], consumer: str,
                      now: datetime) -> int:
     """Project new cases, route them, hand them to agents with room; one AssignmentChanged per new case
-    (assigned, waiting or unrouted). Returns how many cases were new."""
-    fresh = await _claim(conn, consumer, events)
-    by_case = {e.data.case_id: e.data for e in reversed(fresh)}  # first event of a case wins
-    if not by_case:
+    (assigned, waiting or unrouted). Returns how many cases were new.
+
+    A case an agent takes on arrival is inserted assigned (one write), planned together with its site's
+    queue exactly as if it had been queued first."""
+    fresh = await _fresh_cases(conn, consumer, cases)
+    if not fresh:
         return 0
     await staff_repo.lock_prefix_registry(conn, shared=True)
     await cases_repo.lock_arrivals(conn, shared=True)
-    sites = await staff_repo.load_sites(conn)
-    early = await cases_repo.take_early_outcomes(conn, case_ids=list(by_case))
-    rows = [projection(d, sites=sites, early=early.get(cid)) for cid, d in by_case.items()]
-    inserted = await cases_repo.insert_cases(conn, cases=rows)
-    site_ids = sorted({h.site_id for h in inserted if h.status is CaseStatus.WAITING and h.site_id})
-    log = AssignmentLog(now=now)
+    router = PostcodeRouter(await staff_repo.load_sites(conn))
+    early = await cases_repo.take_early_outcomes(conn, case_ids=[c.case_id for c in fresh])
+    placed = [placement(c, router=router, early=early.get(c.case_id)) for c in fresh]
+    queued = [_queued(p) for p in placed if p.status is CaseStatus.WAITING]
+    site_ids = sorted({q.site_id for q in queued if q.site_id})
     agents = await staff_repo.lock_agents(conn, site_ids=site_ids) if site_ids else []
-    assigned = await fill(conn, agents=agents, log=log)
-    log.record_state(inserted, except_ids=assigned)
-    await outbox.enqueue(conn, log.events)
+    taken_by, plan = await plan_arrivals(conn, agents=agents, arriving=queued, now=now)
+    log = AssignmentLog(now=now)
+    inserted, announced = await _insert_announced(conn, rows=[
+        new_case(p, agent_id=taken_by.get(p.case.case_id), now=now) for p in placed], log=log)
+    for holding in await queue_repo.assign(conn, plan=plan, now=now):
+        log.record(holding, AssignmentStatus.ASSIGNED)
+    refilled: set[uuid.UUID] = set()
+    if taken_by.keys() - inserted:  # a case planned here existed already: its slot is still free
+        refilled = await fill(conn, agents=agents, log=log)
+    log.events.extend(event for case_id, event in announced.items() if case_id not in refilled)
+    await outbox.enqueue_encoded(conn, log.events)
     return len(inserted)
+
+
+async def _insert_announced(conn: asyncpg.Connection, *, rows: Sequence[NewCase],
+                            log: AssignmentLog) -> tuple[set[uuid.UUID], dict[uuid.UUID, EncodedEvent]]:
+    """Insert new cases; returns the ids inserted and the event announcing each. The events are serialised
+    while PostgreSQL runs the INSERT (the batch's biggest statement and its biggest Python step overlap)."""
+    await cases_repo.stage_cases(conn, cases=rows)
+    inserting = asyncio.ensure_future(cases_repo.insert_staged(conn))
+    try:
+        await asyncio.sleep(0)  # the INSERT is on its way
+        events = {r.case_id: log.arrival(_holding(r)) for r in rows}
+    finally:
+        inserted = await inserting
+    return inserted, {case_id: e for case_id, e in events.items() if e is not None and case_id in inserted}
 
 
 def _latest(events: Sequence[Envelope[CaseResolved]]) -> list[Resolution]:
@@ -106,5 +170,5 @@ async def resolve_cases(*, conn: asyncpg.Connection, events: Sequence[Envelope[C
         if holding.case_id in recalled:
             log.record(holding, AssignmentStatus.WITHDRAWN, "recalled by the partner")
     await fill(conn, agents=[a for a in agents if a.site_id in freed], log=log)
-    await outbox.enqueue(conn, log.events)
+    await outbox.enqueue_encoded(conn, log.events)
     return len(before)

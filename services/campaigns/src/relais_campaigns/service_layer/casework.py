@@ -62,6 +62,6 @@ async def reassign_case(*, conn: asyncpg.Connection, cmd: ReassignCase, principa
                                         from_statuses=(CaseStatus.ASSIGNED, CaseStatus.WAITING))
     log.record(holding, AssignmentStatus.ASSIGNED, f"reassigned: {cmd.reason}" if cmd.reason else "reassigned")
     await fill(conn, agents=agents, log=log)
-    await outbox.enqueue(conn, log.events)
+    await outbox.enqueue_encoded(conn, log.events)
     return Reassigned(case_id=holding.case_id, site_id=holding.site_id, agent_id=holding.agent_id,
                       previous_agent_id=case.holding.agent_id)

@@ -28,28 +28,27 @@ def _stale_ids(rows: list[asyncpg.Record], *, now: datetime, after_working_days:
 
 
 async def release_unavailable(*, conn: asyncpg.Connection, now: datetime, after_working_days: int) -> int:
-    """Give back cases of absent agents and untouched cases, then refill; returns how many were released."""
+    """Give back cases of absent agents and untouched cases, then refill; returns how many were released.
+
+    One scan finds the candidates and so the sites whose agents to lock; under the locks only those
+    candidates are checked again (a case that qualifies meanwhile waits for the next pass)."""
     before = now - timedelta(days=after_working_days)  # N open days are at least N calendar days
-    seen = [*await queue_repo.held_by_absent(conn, now=now),
-            *await queue_repo.untouched_since(conn, before=before, now=now),
-            *await queue_repo.open_callbacks_off_duty(conn, now=now)]
-    site_ids = sorted({r["site_id"] for r in seen})
-    if not site_ids:
+    seen = await queue_repo.release_candidates(conn, now=now, before=before)
+    if not seen:
         return 0
-    agents = await staff_repo.lock_agents(conn, site_ids=site_ids)  # agents before cases, as everywhere
-    away = await queue_repo.held_by_absent(conn, now=now, site_ids=site_ids)  # again, now under the locks
-    candidates = await queue_repo.untouched_since(conn, before=before, now=now, site_ids=site_ids)
-    stale = _stale_ids(candidates, now=now, after_working_days=after_working_days)
-    callbacks = await queue_repo.open_callbacks_off_duty(conn, now=now, site_ids=site_ids)
+    agents = await staff_repo.lock_agents(conn, site_ids=sorted({r["site_id"] for r in seen}))  # agents first
+    found = await queue_repo.release_candidates(conn, now=now, before=before, case_ids=[r["case_id"] for r in seen])
+    away = [r for r in found if r["why"] == "absent"]
+    callbacks = [r for r in found if r["why"] == "callback"]
+    stale = _stale_ids([r for r in found if r["why"] == "untouched"], now=now, after_working_days=after_working_days)
     log = AssignmentLog(now=now)
     released = await give_back(conn, case_ids=[r["case_id"] for r in away], reason="agent absent", log=log)
     released += await give_back(conn, case_ids=[r["case_id"] for r in callbacks],
                                 reason="callback due, open to the site", log=log)
     released += await give_back(conn, case_ids=[r["case_id"] for r in stale],
                                 reason=f"untouched for {after_working_days} working days", log=log)
-    holders = {r["agent_id"] for r in (*stale, *callbacks)}
-    assigned = await fill(conn, agents=[a for a in agents if a.agent_id not in holders], log=log)
-    assigned |= await fill(conn, agents=agents, log=log)  # what nobody else could take
+    holders = {r["agent_id"] for r in (*stale, *callbacks)}  # they take back only what nobody else can
+    assigned = await fill(conn, agents=agents, log=log, others_first=holders)
     log.record_state(released, except_ids=assigned, reason="released, waiting for an agent")
-    await outbox.enqueue(conn, log.events)
+    await outbox.enqueue_encoded(conn, log.events)
     return len(released)

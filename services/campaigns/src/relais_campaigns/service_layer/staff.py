@@ -50,7 +50,7 @@ async def put_site(*, conn: asyncpg.Connection, cmd: PutSite, principal: Princip
     routed = await queue_repo.route(conn, case_ids=mine, site_id=cmd.site_id)
     assigned = await fill(conn, agents=agents, log=log)
     log.record_state(routed, except_ids=assigned, reason="site now covers the postcode")
-    await outbox.enqueue(conn, log.events)
+    await outbox.enqueue_encoded(conn, log.events)
     return Saved(row=row, created=created)
 
 
@@ -96,7 +96,7 @@ async def _save_agent(conn: asyncpg.Connection, *, agent_id: str, before: asyncp
     agents = await staff_repo.lock_agents(conn, site_ids=site_ids, agent_id=agent_id)
     assigned = await fill(conn, agents=agents, log=log)
     log.record_state(released, except_ids=assigned, reason="released, waiting for an agent")
-    await outbox.enqueue(conn, log.events)
+    await outbox.enqueue_encoded(conn, log.events)
     loads = await queue_repo.agent_loads(conn, agent_ids=[agent_id])
     return Saved(row=row, created=created, open_cases=loads.get(agent_id, 0), absences=profile.absences)
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from relais_campaigns.adapters import rules_repo, staff_repo, views_repo
 from relais_campaigns.adapters.cases_repo import queued_of
-from relais_campaigns.domain.availability import SiteCalendar, weekday_numbers, works_on
+from relais_campaigns.domain.availability import Absence, SiteCalendar, weekday_numbers, works_on
 from relais_campaigns.domain.contact_rules import Person, next_allowed
 from relais_campaigns.domain.route import Stop, route_order
 from relais_campaigns.domain.worklist import WorkItem, day_window, worklist_order
@@ -72,15 +72,13 @@ class Worklist(BaseModel):
 async def worklist(*, conn: asyncpg.Connection, principal: Principal, agent_id: str, day: date | None,
                    now: datetime) -> Worklist:
     """The day's list of the agent's held cases that the contact rules allow that day."""
-    agent = await staff_repo.get_agent(conn, agent_id=agent_id)
+    agent = await staff_repo.agent_calendar(conn, agent_id=agent_id)
     if agent is None or not may_work_as(principal, agent_id=agent_id, site_id=agent["site_id"]):
         raise NotFound(f"agent {agent_id} not found")
-    site = await staff_repo.get_site(conn, site_id=agent["site_id"])
-    assert site is not None  # agents.site_id references sites
-    zone = site["time_zone"]
+    zone = agent["time_zone"]
     day = day or now.astimezone(ZoneInfo(zone)).date()
-    calendar = SiteCalendar(weekday_numbers(site["opening_days"]), site["holiday_department"])
-    absences = await staff_repo.absences_of(conn, agent_id=agent_id)
+    calendar = SiteCalendar(weekday_numbers(agent["opening_days"]), agent["holiday_department"])
+    absences = [Absence(f, t) for f, t in zip(agent["absent_from"], agent["absent_to"], strict=True)]
     if not works_on(day, site=calendar, working_days=weekday_numbers(agent["working_days"]), absences=absences):
         return Worklist(agent_id=agent_id, date=day, time_zone=zone, works=False, calls=[], visits=[])
     entries = await _allowed_entries(conn, agent_id=agent_id, day=day, zone=zone, now=now)

@@ -1,0 +1,169 @@
+"""CaseOpened events off Kafka, fast: orjson and plain checks for the canonical shape intake publishes,
+the contract model (pydantic) only for anything else.
+
+The fast path accepts an event only when every field has the exact canonical form and satisfies the
+contract's constraints (a strict subset of what the contract model accepts, with the same values); any
+other value goes through `decode_batch` with the contract model, which keeps it or skips and logs it as
+poison.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+import orjson
+
+from relais_platform.contracts import CaseOpened
+from relais_platform.events import decode_batch
+
+_ENVELOPE_KEYS = frozenset({"id", "source", "type", "specversion", "time", "datacontenttype", "subject", "data"})
+_DATA_KEYS = frozenset({"case_id", "partner_id", "campaign_id", "external_ref", "customer", "amount_due_cents",
+                        "debt_since", "channel_preference", "campaign_priority", "campaign_ends_on", "opened_at"})
+_CUSTOMER_KEYS = frozenset({"first_name", "last_name", "phone_e164", "phone_kind", "address", "time_zone",
+                            "department"})
+_ADDRESS_KEYS = frozenset({"line1", "line2", "postcode", "city", "latitude", "longitude"})
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_PHONE = re.compile(r"\+[1-9][0-9]{6,14}")
+_POSTCODE = re.compile(r"[0-9]{5}")
+_DEPARTMENT = re.compile(r"[0-9]{2}|2A|2B|97[1-6]")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})")
+_PHONE_KINDS = frozenset({None, "mobile", "landline", "other"})
+_CHANNELS = frozenset({None, "phone", "door_to_door"})
+_BIGINT = 1 << 63
+
+
+class OpenedCase(NamedTuple):
+    """A CaseOpened event as the campaigns worker reads it: the event id and the case's own fields."""
+
+    event_id: uuid.UUID
+    case_id: uuid.UUID
+    partner_id: str
+    campaign_id: uuid.UUID
+    external_ref: str
+    first_name: str
+    last_name: str
+    phone_e164: str | None
+    phone_kind: str | None
+    address: dict[str, Any] | None  # as the contract model serialises it
+    postcode: str | None
+    department: str
+    time_zone: str
+    amount_due_cents: int
+    campaign_priority: int
+    debt_since: date | None
+    campaign_ends_on: date | None
+    channel_preference: str | None
+    opened_at: datetime
+
+
+def decode_opened(values: Sequence[bytes], *, consumer: str) -> list[OpenedCase]:
+    """The CaseOpened events of a consumed batch, first occurrence of each event id only; poison values
+    are skipped and logged (by the contract model's decoder) as for every consumer."""
+    events: dict[uuid.UUID, OpenedCase] = {}
+    for raw in values:
+        case = _fast(raw) or _checked(raw, consumer=consumer)
+        if case is not None and case.event_id not in events:
+            events[case.event_id] = case
+    return list(events.values())
+
+
+def _checked(raw: bytes, *, consumer: str) -> OpenedCase | None:
+    """The contract model's verdict on a value the fast path did not take."""
+    decoded = decode_batch([raw], CaseOpened, consumer=consumer)
+    if not decoded:
+        return None
+    d = decoded[0].data
+    c = d.customer
+    return OpenedCase(
+        decoded[0].id, d.case_id, d.partner_id, d.campaign_id, d.external_ref, c.first_name, c.last_name,
+        c.phone_e164, c.phone_kind.value if c.phone_kind else None, c.address.model_dump(mode="json") if c.address
+        else None, c.address.postcode if c.address else None, c.department, c.time_zone, d.amount_due_cents,
+        d.campaign_priority, d.debt_since, d.campaign_ends_on,
+        d.channel_preference.value if d.channel_preference else None, d.opened_at)
+
+
+def _fast(raw: bytes) -> OpenedCase | None:
+    """The event when `raw` is a canonical, valid CaseOpened; None when the contract model must decide."""
+    try:
+        event = orjson.loads(raw)
+        if type(event) is not dict or event.keys() != _ENVELOPE_KEYS or not _envelope_ok(event):
+            return None
+        d = event["data"]
+        c = d["customer"]
+        if not (_data_ok(d) and _customer_ok(c)):
+            return None
+        address = c["address"]
+        return OpenedCase(
+            uuid.UUID(event["id"]), uuid.UUID(d["case_id"]), d["partner_id"], _campaign(d["campaign_id"]),
+            d["external_ref"],
+            c["first_name"], c["last_name"], c["phone_e164"], c["phone_kind"], address,
+            address["postcode"] if address is not None else None, c["department"], c["time_zone"],
+            d["amount_due_cents"], d["campaign_priority"], _date(d["debt_since"]), _date(d["campaign_ends_on"]),
+            d["channel_preference"], datetime.fromisoformat(d["opened_at"]))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _campaign(text: str) -> uuid.UUID:
+    """A campaign's id (a batch holds the cases of a few campaigns: parse each once)."""
+    return uuid.UUID(text)
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value is not None else None
+
+
+def _envelope_ok(e: dict[str, Any]) -> bool:
+    return (e["type"] == CaseOpened.event_type and _matches(_UUID, e["id"]) and type(e["source"]) is str
+            and type(e["specversion"]) is str and _is_moment(e["time"]) and type(e["datacontenttype"]) is str
+            and type(e["subject"]) is str and type(e["data"]) is dict)
+
+
+def _data_ok(d: dict[str, Any]) -> bool:
+    ref, amount, priority = d["external_ref"], d["amount_due_cents"], d["campaign_priority"]
+    return (d.keys() == _DATA_KEYS and type(ref) is str and 0 < len(ref) <= 64
+            and type(amount) is int and 0 <= amount < _BIGINT and type(priority) is int and 0 <= priority <= 9
+            and d["channel_preference"] in _CHANNELS and type(d["customer"]) is dict
+            and _matches(_UUID, d["case_id"]) and _matches(_SLUG, d["partner_id"]) and _matches(_UUID, d["campaign_id"])
+            and _is_date(d["debt_since"]) and _is_date(d["campaign_ends_on"]) and _is_moment(d["opened_at"]))
+
+
+def _customer_ok(c: dict[str, Any]) -> bool:
+    first, last, phone, address = c["first_name"], c["last_name"], c["phone_e164"], c["address"]
+    return (c.keys() == _CUSTOMER_KEYS and type(first) is str and 0 < len(first) <= 100
+            and type(last) is str and 0 < len(last) <= 100 and c["phone_kind"] in _PHONE_KINDS
+            and (phone is None or _matches(_PHONE, phone)) and type(c["time_zone"]) is str
+            and _matches(_DEPARTMENT, c["department"]) and (address is None or _address_ok(address)))
+
+
+def _address_ok(a: Any) -> bool:
+    line1, line2, city = a["line1"], a["line2"], a["city"]
+    return (type(a) is dict and a.keys() == _ADDRESS_KEYS and type(line1) is str and 0 < len(line1) <= 200
+            and (line2 is None or (type(line2) is str and len(line2) <= 200)) and type(city) is str
+            and 0 < len(city) <= 100 and _matches(_POSTCODE, a["postcode"]) and _is_degrees(a["latitude"], 90)
+            and _is_degrees(a["longitude"], 180))
+
+
+def _matches(pattern: re.Pattern[str], value: Any) -> bool:
+    return type(value) is str and pattern.fullmatch(value) is not None
+
+
+def _is_degrees(value: Any, bound: int) -> bool:
+    return value is None or (type(value) in (int, float) and -bound <= value <= bound)
+
+
+def _is_date(value: Any) -> bool:
+    """None (the field is optional) or a valid YYYY-MM-DD."""
+    return value is None or (_matches(_DATE, value) and date.fromisoformat(value) is not None)
+
+
+def _is_moment(value: Any) -> bool:
+    return _matches(_MOMENT, value) and datetime.fromisoformat(value) is not None

@@ -1,0 +1,72 @@
+"""AssignmentChanged events serialised by hand (orjson) are what the contract model builds, field by field
+and byte for byte."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from relais_campaigns import SOURCE
+from relais_campaigns.domain.model import CaseStatus, Holding
+from relais_campaigns.service_layer.assignment import AssignmentLog, _assignment_event_id, assignment_event_id
+from relais_platform.contracts import AssignmentChanged, AssignmentStatus, Channel
+from relais_platform.events import decode, encode, envelope
+
+slugs = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,20}", fullmatch=True)
+moments = st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2099, 1, 1),
+                       timezones=st.sampled_from([UTC, timezone(timedelta(hours=2))]))
+
+
+def model_built(holding: Holding, status: AssignmentStatus, reason: str | None, channel: Channel | None,
+                now: datetime):
+    """The event as the contract model builds it."""
+    data = AssignmentChanged(
+        case_id=holding.case_id, partner_id=holding.partner_id, campaign_id=holding.campaign_id, status=status,
+        site_id=holding.site_id, agent_id=holding.agent_id if status is AssignmentStatus.ASSIGNED else None,
+        channel=channel, reason=reason, changed_at=now)
+    return envelope(data, source=SOURCE, event_id=assignment_event_id(holding, status), time=now)
+
+
+@given(slugs, st.one_of(st.none(), slugs), st.one_of(st.none(), slugs), st.integers(1, 50),
+       st.sampled_from(list(AssignmentStatus)), st.one_of(st.none(), st.text(max_size=200)),
+       st.one_of(st.none(), st.sampled_from(list(Channel))), moments)
+def test_hand_serialised_events_decode_to_the_model_built_event(partner, site, agent, version, status, reason,
+                                                                  channel, now) -> None:
+    holding = Holding(case_id=uuid.uuid4(), partner_id=partner, campaign_id=uuid.uuid4(),
+                      status=CaseStatus.ASSIGNED, site_id=site, agent_id=agent, version=version)
+    log = AssignmentLog(now=now)
+    log.record(holding, status, reason, channel)
+    [event] = log.events
+    built = model_built(holding, status, reason, channel, now)
+    decoded = decode(event.value, AssignmentChanged)
+    assert decoded == built
+    for field in AssignmentChanged.model_fields:
+        assert getattr(decoded.data, field) == getattr(built.data, field), field
+    assert (event.event_id, event.topic, event.key) == (built.id, AssignmentChanged.topic, built.subject)
+    assert event.value == encode(built)
+
+
+def test_queue_states_are_published_for_waiting_and_unrouted_cases_only() -> None:
+    now = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    waiting, unrouted, assigned = (
+        Holding(case_id=uuid.uuid4(), partner_id="edf", campaign_id=uuid.uuid4(), status=s, site_id=site,
+                agent_id=agent, version=1)
+        for s, site, agent in ((CaseStatus.WAITING, "paris", None), (CaseStatus.UNROUTED, None, None),
+                               (CaseStatus.ASSIGNED, "paris", "ana")))
+    log = AssignmentLog(now=now)
+    log.record_state([waiting, unrouted, assigned], except_ids=set(), reason="released")
+    decoded = [decode(e.value, AssignmentChanged).data for e in log.events]
+    assert [(d.case_id, d.status, d.reason) for d in decoded] == [
+        (waiting.case_id, AssignmentStatus.WAITING, "released"), (unrouted.case_id, AssignmentStatus.UNROUTED,
+                                                                  "released")]
+
+
+@given(st.uuids(), st.integers(1, 10**6), st.sampled_from(list(AssignmentStatus)))
+def test_the_hot_path_event_id_is_the_derived_one(case_id, version, status) -> None:
+    holding = Holding(case_id=case_id, partner_id="edf", campaign_id=uuid.uuid4(), status=CaseStatus.WAITING,
+                      site_id=None, agent_id=None, version=version)
+    event_id, text = _assignment_event_id(str(case_id), version, status)
+    assert event_id == assignment_event_id(holding, status) and text == str(event_id)
