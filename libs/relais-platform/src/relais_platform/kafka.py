@@ -8,6 +8,7 @@ import struct
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,8 +156,23 @@ class KafkaRecord:
 BatchHandler = Callable[[list[Any]], Awaitable[None]]
 
 
-def consume_in_batches(app: RelaisApp, topic: str, handler: BatchHandler, *, consumer: str, max_batch: int = 5000,
-                       records: bool = False) -> None:
+@dataclass(frozen=True, slots=True)
+class StagedHandler:
+    """A batch handler in two stages: `prepare` (CPU only — decode, validate, build rows; no I/O, no state) and
+    `apply` (the one transaction). The bulk consumer prepares batch N+1 in a thread of its own while batch N's
+    transaction runs, so the worker's CPU and PostgreSQL's work at the same time. Called directly, it runs both.
+    """
+
+    prepare: Callable[[list[Any]], Any]
+    apply: Callable[[Any], Awaitable[None]]
+
+    async def __call__(self, batch: list[Any]) -> None:
+        """Prepare then apply one batch."""
+        await self.apply(self.prepare(batch))
+
+
+def consume_in_batches(app: RelaisApp, topic: str, handler: BatchHandler | StagedHandler, *, consumer: str,
+                       max_batch: int = 5000, records: bool = False) -> None:
     """Run `handler` on batches of `topic` in the worker `app` (one of its tasks), at least once, in order per
     partition; an offset is committed only after the batch's handler returned.
 
@@ -165,13 +181,15 @@ def consume_in_batches(app: RelaisApp, topic: str, handler: BatchHandler, *, con
     198k for `getmany` on the same topic), which the bulk topics — one record per case or attempt — cannot
     afford. The handler gets raw values, or KafkaRecords with `records=True`; it does all its side effects
     in one DB transaction and must be idempotent (a record is redelivered after a crash or a rebalance).
+    A StagedHandler's next batch is fetched and prepared while the current one is applied.
     """
     real_topic = namespaced(topic, app.topic_namespace)
     app.consumed_topics[real_topic] = consumer
+    staged = handler if isinstance(handler, StagedHandler) else StagedHandler(prepare=list, apply=handler)
 
     async def run() -> None:
         await _consume(bootstrap=_bootstrap_of(app), topic=real_topic, group_id=f"{app.conf.id}.{topic}",
-                       handler=handler, consumer=consumer, max_batch=max_batch, records=records)
+                       handler=staged, consumer=consumer, max_batch=max_batch, records=records)
 
     run.__name__ = run.__qualname__ = f"consume_{consumer}"
     app.task(run)
@@ -181,43 +199,73 @@ def _bootstrap_of(app: faust.App) -> str:
     return ",".join(f"{url.host}:{url.port or 9092}" for url in app.conf.broker)
 
 
-async def _consume(*, bootstrap: str, topic: str, group_id: str, handler: BatchHandler, consumer: str,
+Fetched = dict[Any, list[Any]]
+
+
+async def _consume(*, bootstrap: str, topic: str, group_id: str, handler: StagedHandler, consumer: str,
                    max_batch: int, records: bool) -> None:
     kafka = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
                              auto_offset_reset="earliest", max_partition_fetch_bytes=8 << 20,
                              fetch_max_bytes=64 << 20)
+    preparer = ThreadPoolExecutor(1, thread_name_prefix=f"prepare-{consumer}")
+    loop = asyncio.get_running_loop()
+
+    async def prepared(fetched: Fetched) -> Any:
+        got = [r for partition in fetched.values() for r in partition]
+        batch = [KafkaRecord.of(r) for r in got] if records else [r.value for r in got]
+        try:
+            return await loop.run_in_executor(preparer, handler.prepare, batch)
+        except Exception:  # a bug in preparing: apply retries the whole handler (and logs) until it works
+            return _Unprepared(batch)
+
     await kafka.start()
     log.info("consuming", topic=topic, group=group_id)
     try:
+        fetched: Fetched = {}
         while True:
-            fetched = await kafka.getmany(timeout_ms=1000, max_records=max_batch)
             if not fetched:
+                fetched = await kafka.getmany(timeout_ms=1000, max_records=max_batch)
+                current = await prepared(fetched) if fetched else None
                 continue
-            got = [r for partition in fetched.values() for r in partition]
-            await _apply(handler, [KafkaRecord.of(r) for r in got] if records else [r.value for r in got],
-                         consumer=consumer)
-            try:
-                await kafka.commit({tp: rs[-1].offset + 1 for tp, rs in fetched.items()})
-            except KafkaError as exc:  # a rebalance took the partitions: their new owner gets the records again
-                log.warning("offsets not committed; the records will be redelivered", consumer=consumer,
-                            error=type(exc).__name__)
+            applying = asyncio.ensure_future(_apply(handler, current, consumer=consumer))
+            upcoming = await kafka.getmany(timeout_ms=0, max_records=max_batch)  # already buffered, if any
+            following = await prepared(upcoming) if upcoming else None  # while the transaction runs
+            await applying
+            await _commit(kafka, fetched, consumer=consumer)
+            fetched, current = upcoming, following
     finally:
+        preparer.shutdown(wait=False, cancel_futures=True)
         await kafka.stop()
 
 
-async def _apply(handler: BatchHandler, batch: list[Any], *, consumer: str, max_backoff: float = 5.0) -> None:
-    """Run the handler until it succeeds: a failure (database down, say) is retried with backoff, forever, so
-    a record is never committed before its effects are durable."""
+@dataclass(frozen=True, slots=True)
+class _Unprepared:
+    batch: list[Any]
+
+
+async def _commit(kafka: AIOKafkaConsumer, fetched: Fetched, *, consumer: str) -> None:
+    try:
+        await kafka.commit({tp: rs[-1].offset + 1 for tp, rs in fetched.items()})
+    except KafkaError as exc:  # a rebalance took the partitions: their new owner gets the records again
+        log.warning("offsets not committed; the records will be redelivered", consumer=consumer,
+                    error=type(exc).__name__)
+
+
+async def _apply(handler: StagedHandler, prepared: Any, *, consumer: str, max_backoff: float = 5.0) -> None:
+    """Apply a prepared batch until it succeeds: a failure (database down, say) is retried with backoff, forever,
+    so a record is never committed before its effects are durable."""
     backoff = 0.1
     while True:
         try:
-            await handler(batch)
+            if isinstance(prepared, _Unprepared):
+                await handler(prepared.batch)
+            else:
+                await handler.apply(prepared)
             return
         except asyncio.CancelledError:
             raise
         except Exception:
             BATCH_FAILURES.labels(consumer).inc()
-            log.exception("batch failed, retrying", consumer=consumer, size=len(batch), backoff=backoff)
+            log.exception("batch failed, retrying", consumer=consumer, backoff=backoff)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, max_backoff)
-

@@ -4,13 +4,22 @@ committed only after success, in a consumer group of its own."""
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 import uuid
 
 import pytest
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from relais_platform.kafka import KafkaRecord, consume_in_batches, ensure_topics, make_faust_app, make_producer
+from relais_platform.kafka import (
+    KafkaRecord,
+    StagedHandler,
+    consume_in_batches,
+    ensure_topics,
+    make_faust_app,
+    make_producer,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -102,3 +111,38 @@ async def _true(value: bool) -> bool:
 async def _all_committed(bootstrap: str, group: str, topic: str) -> bool:
     committed = await _committed(bootstrap, group)
     return sum(committed.get(TopicPartition(topic, p), 0) for p in range(2)) == 300
+
+
+async def test_a_staged_handler_prepares_the_next_batch_while_the_current_one_is_applied(kafka_bootstrap: str) -> None:
+    tag = uuid.uuid4().hex[:8]
+    topic = f"relais.test.bulk-staged.{tag}"
+    await ensure_topics(kafka_bootstrap, [topic], partitions=1)
+    values = [f"v{i}".encode() for i in range(400)]
+    await _produce(kafka_bootstrap, topic, values)
+    timeline: list[tuple[str, int, float]] = []
+    applied: list[bytes] = []
+    prepare_threads: set[str] = set()
+
+    def prepare(batch: list[bytes]) -> list[bytes]:
+        prepare_threads.add(threading.current_thread().name)
+        timeline.append(("prepare", len(batch), time.monotonic()))
+        return [v.upper() for v in batch]
+
+    async def apply(prepared: list[bytes]) -> None:
+        timeline.append(("apply-start", len(prepared), time.monotonic()))
+        await asyncio.sleep(0.3)  # a transaction waiting on PostgreSQL
+        applied.extend(prepared)
+        timeline.append(("apply-end", len(prepared), time.monotonic()))
+
+    app = make_faust_app(app_id=f"relais-test-bulk-{tag}", bootstrap=kafka_bootstrap)
+    consume_in_batches(app, topic, StagedHandler(prepare=prepare, apply=apply), consumer="test.staged", max_batch=100)
+    await app.start()
+    try:
+        await _until(lambda: _true(len(applied) >= 400), "every record applied")
+    finally:
+        await app.stop()
+    assert applied == [v.upper() for v in values]  # one partition: applied in order, each once
+    assert threading.current_thread().name not in prepare_threads  # prepared off the event loop's thread
+    starts = [t for kind, _, t in timeline if kind == "prepare"]
+    ends = [t for kind, _, t in timeline if kind == "apply-end"]
+    assert any(s < e for s, e in zip(starts[1:], ends, strict=False)), "no batch was prepared during an apply"

@@ -9,12 +9,12 @@ from typing import Any, TypeVar
 import faust
 import structlog
 
-from relais_campaigns.adapters.opened_codec import decode_opened
+from relais_campaigns.adapters.opened_codec import OpenedCase, decode_opened
 from relais_campaigns.service_layer.case_events import open_cases, resolve_cases
 from relais_campaigns.service_layer.housekeeping import release_unavailable
 from relais_platform.contracts import CaseResolved, Topics
 from relais_platform.events import EventData, decode_batch
-from relais_platform.kafka import BatchHandler, consume_in_batches
+from relais_platform.kafka import BatchHandler, StagedHandler, consume_in_batches
 from relais_platform.runtime import Resources
 
 log = structlog.get_logger(__name__)
@@ -42,11 +42,14 @@ def batch_handler(resources: Resources, model: type[D], handler: CaseHandler, *,
     return handle
 
 
-def cases_opened_handler(resources: Resources) -> BatchHandler:
-    """Project, route and assign opened cases: decoded by the fast CaseOpened codec, one transaction."""
+def cases_opened_handler(resources: Resources) -> StagedHandler:
+    """Project, route and assign opened cases: decoded by the fast CaseOpened codec (the next batch, while this
+    one's transaction runs), then one transaction."""
 
-    async def handle(values: list[bytes]) -> None:
-        cases = decode_opened(values, consumer=CASES_OPENED_CONSUMER)
+    def decode(values: list[bytes]) -> list[OpenedCase]:
+        return decode_opened(values, consumer=CASES_OPENED_CONSUMER)
+
+    async def apply(cases: list[OpenedCase]) -> None:
         if not cases:
             return
         pool = await resources.pool()
@@ -54,7 +57,7 @@ def cases_opened_handler(resources: Resources) -> BatchHandler:
             applied = await open_cases(conn=conn, cases=cases, consumer=CASES_OPENED_CONSUMER, now=datetime.now(UTC))
         log.info("batch applied", consumer=CASES_OPENED_CONSUMER, events=len(cases), applied=applied)
 
-    return handle
+    return StagedHandler(prepare=decode, apply=apply)
 
 
 def outcomes_resolved_handler(resources: Resources) -> BatchHandler:
