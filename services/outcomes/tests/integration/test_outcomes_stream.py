@@ -117,8 +117,8 @@ async def test_redelivery_changes_nothing(outcomes_pool, outcomes_world, march) 
     assert await lines(outcomes_pool) == before
     assert [e for e, _, _ in await published_lines(outcomes_pool)] == [e for e, _, _ in outbox_before]
     claimed = dict(await outcomes_pool.fetch("SELECT consumer, count(*) FROM processed_events GROUP BY consumer"))
-    assert claimed == {"outcomes.cases.opened": 2, "outcomes.campaigns.assignments": 2,
-                       "outcomes.campaigns.attempts": 6, "outcomes.outcomes.resolved": 2}
+    # The projections claim their events; billing needs no claim: a line's id derives from its evidence event.
+    assert claimed == {"outcomes.cases.opened": 2, "outcomes.campaigns.assignments": 2}
 
 
 async def test_a_full_replay_reproduces_the_same_lines_and_totals(outcomes_pool, outcomes_client, outcomes_as,
@@ -183,7 +183,7 @@ async def test_poison_in_a_batch_is_skipped_and_the_rest_applied(outcomes_pool, 
     good = outcomes_world.attempt(c, at(4))
     await outcomes_world.feed((Topics.ATTEMPTS, b"\x00garbage"), (Topics.ATTEMPTS, b'{"id": 1}'), good)
     assert [kind for _, kind, *_ in await lines(outcomes_pool)] == ["successful_contact"]
-    assert await outcomes_pool.fetchval("SELECT count(*) FROM processed_events") == 1
+    assert len(await published_lines(outcomes_pool)) == 1
 
 
 async def test_a_line_at_paris_midnight_goes_to_the_next_month(outcomes_pool, outcomes_world, outcomes_tariff) -> None:

@@ -24,8 +24,8 @@ CONSUMERS: tuple[Consumer, ...] = (
     Consumer(Topics.CASES_OPENED, CaseOpened, project_cases_opened),
     Consumer(Topics.CASES_RECALLED, CaseRecalled, record_recalls),
     Consumer(Topics.ASSIGNMENTS, AssignmentChanged, project_assignments),
-    Consumer(Topics.ATTEMPTS, AttemptRecorded, bill_attempts, claims_itself=True),
-    Consumer(Topics.OUTCOMES_RESOLVED, CaseResolved, bill_resolutions, claims_itself=True),
+    Consumer(Topics.ATTEMPTS, AttemptRecorded, bill_attempts, dedupes_itself=True),
+    Consumer(Topics.OUTCOMES_RESOLVED, CaseResolved, bill_resolutions, dedupes_itself=True),
 )
 
 

@@ -1,25 +1,25 @@
 """Handlers that turn published work (attempts, resolutions) into priced billing lines.
 
 The hot path of the worker (a million attempts a month): per event only the decoding and the line ids are
-computed in Python; claiming, pricing with the tariff in force and the inserts are one set-based statement
-per chunk of the batch (adapters/billing_repo.py), and the BillingLineRecorded events are serialised straight
+computed in Python; pricing with the tariff in force and the insert are one set-based statement per chunk of
+the batch (adapters/billing_repo.py) — a line whose id exists is skipped, so a redelivered or replayed event
+changes nothing without a processed_events row — and the BillingLineRecorded events are serialised straight
 to JSON. Python prepares a chunk while PostgreSQL runs the previous statement (adapters/pipeline.py).
 """
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import asyncpg
 import orjson
 import structlog
 
 from relais_outcomes import SOURCE
-from relais_outcomes.adapters.billing_repo import PricedLine, claim_and_price
+from relais_outcomes.adapters.billing_repo import PricedLine, price_and_insert
 from relais_outcomes.adapters.pipeline import overlapped
 from relais_outcomes.domain.billing import BillableWork, attempt_work, resolution_work
 from relais_platform.contracts import AttemptRecorded, BillingLineRecorded, CaseResolved
@@ -32,59 +32,43 @@ Rule = Callable[[Envelope[Any]], list[BillableWork]]
 Chunks = Iterable[Sequence[Envelope[Any]]]
 
 
-class _Chunk(NamedTuple):
-    work: list[BillableWork]
-    unbilled: list[uuid.UUID]  # new-or-not events that earn no line: claimed all the same
-
-
-async def bill_attempts(*, conn: asyncpg.Connection, consumer: str,
+async def bill_attempts(*, conn: asyncpg.Connection,
                         chunks: Iterable[Sequence[Envelope[AttemptRecorded]]]) -> int:
-    """Claim the attempts; bill the new ones (successful contacts, visits) at the tariff of the attempt time."""
-    return await _bill(conn, consumer, chunks, attempt_work)
+    """Bill successful contacts and visits at the tariff of the attempt time (a line already there is skipped)."""
+    return await _bill(conn, chunks, attempt_work)
 
 
-async def bill_resolutions(*, conn: asyncpg.Connection, consumer: str,
+async def bill_resolutions(*, conn: asyncpg.Connection,
                            chunks: Iterable[Sequence[Envelope[CaseResolved]]]) -> int:
-    """Claim the resolutions; bill closed cases, payment plans and referrals taken up at the resolution time."""
-    return await _bill(conn, consumer, chunks, resolution_work)
+    """Bill closed cases, payment plans and referrals taken up at the resolution time (lines already there: skipped)."""
+    return await _bill(conn, chunks, resolution_work)
 
 
-async def _bill(conn: asyncpg.Connection, consumer: str, chunks: Chunks, rule: Rule) -> int:
-    """A batch in the caller's transaction: claim, price and insert chunk by chunk, then publish the added lines.
+async def _bill(conn: asyncpg.Connection, chunks: Chunks, rule: Rule) -> int:
+    """A batch in the caller's transaction: price and insert chunk by chunk, then publish the added lines.
 
     Each chunk is decoded (lazily, by iterating `chunks`) and its lines computed while the database prices
     the previous one; the outbox rows are serialised the same way.
     """
     priced = await overlapped(chunks, lambda events: _work_of(events, rule),
-                              lambda chunk: _price(conn, consumer, chunk))
+                              lambda work: price_and_insert(conn, work=work))
     now, added = datetime.now(UTC), 0
-    for chunk, lines in priced:
-        _warn_unpriced(lines, chunk.work)
+    for work, lines in priced:
+        _warn_unpriced(lines, work)
         added += len(lines)
-    await overlapped([(c.work, lines) for c, lines in priced if lines],
+    await overlapped([(work, lines) for work, lines in priced if lines],
                      lambda item: published(item[1], item[0], now), lambda rows: enqueue_encoded(conn, rows))
     return added
 
 
-def _work_of(events: Sequence[Envelope[Any]], rule: Rule) -> _Chunk:
-    chunk = _Chunk([], [])
+def _work_of(events: Sequence[Envelope[Any]], rule: Rule) -> list[BillableWork]:
+    work: list[BillableWork] = []
     for event in events:
         try:
-            earned = rule(event)
+            work.extend(rule(event))
         except ValueError as exc:  # a time without a zone: skipped like any poison event, the batch goes on
             log.warning("unbillable event skipped", event_id=str(event.id), reason=str(exc))
-            continue
-        if earned:
-            chunk.work.extend(earned)
-        else:
-            chunk.unbilled.append(event.id)
-    return chunk
-
-
-async def _price(conn: asyncpg.Connection, consumer: str, chunk: _Chunk) -> list[PricedLine]:
-    if not chunk.work and not chunk.unbilled:
-        return []
-    return await claim_and_price(conn, consumer=consumer, work=chunk.work, unbilled_event_ids=chunk.unbilled)
+    return work
 
 
 def _warn_unpriced(added: Sequence[PricedLine], work: Sequence[BillableWork]) -> None:

@@ -23,8 +23,8 @@ class Consumer:
 
     topic: str
     model: type[EventData]
-    apply: Apply  # async (*, conn, events) -> Any; with claims_itself: async (*, conn, consumer, chunks) -> Any
-    claims_itself: bool = False  # bulk consumers: the handler claims the ids in its own set-based statements
+    apply: Apply  # async (*, conn, events) -> Any; with dedupes_itself: async (*, conn, chunks) -> Any
+    dedupes_itself: bool = False  # bulk consumers whose writes skip what exists: no processed_events rows
 
     @property
     def name(self) -> str:
@@ -40,7 +40,7 @@ def decode_batch(raws: Sequence[bytes], *, consumer: Consumer) -> list[Envelope[
 async def consume_batch(pool: asyncpg.Pool, raws: Sequence[bytes], *, consumer: Consumer) -> None:
     """Apply a batch in one transaction: only the events never processed by `consumer` take effect, so
     redeliveries change nothing."""
-    if consumer.claims_itself:
+    if consumer.dedupes_itself:
         await _consume_in_chunks(pool, raws, consumer=consumer)
         return
     events = decode_batch(raws, consumer=consumer)
@@ -55,8 +55,8 @@ async def consume_batch(pool: asyncpg.Pool, raws: Sequence[bytes], *, consumer: 
 
 async def _consume_in_chunks(pool: asyncpg.Pool, raws: Sequence[bytes], *, consumer: Consumer) -> None:
     """A bulk consumer's batch in one transaction, handed over as lazily decoded chunks: the handler decodes
-    the next chunk while the database works on the previous one. An event repeated in a later chunk is
-    claimed already, so it changes nothing."""
+    the next chunk while the database works on the previous one. An event repeated in a later chunk finds its
+    lines there already, so it changes nothing."""
     chunks = (decode_batch(raws[start:start + CHUNK], consumer=consumer) for start in range(0, len(raws), CHUNK))
     async with pool.acquire() as conn, conn.transaction():
-        await consumer.apply(conn=conn, consumer=consumer.name, chunks=chunks)
+        await consumer.apply(conn=conn, chunks=chunks)
