@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
+import asyncpg
 import faust
 import structlog
 
-from relais_campaigns.adapters.opened_codec import OpenedCase, decode_opened
+from relais_campaigns.adapters.opened_codec import decode_opened
 from relais_campaigns.service_layer.case_events import open_cases, resolve_cases
 from relais_campaigns.service_layer.housekeeping import release_unavailable
 from relais_platform.contracts import CaseResolved, Topics
-from relais_platform.events import EventData, decode_batch
-from relais_platform.kafka import BatchHandler, StagedHandler, consume_in_batches
+from relais_platform.events import decode_batch
+from relais_platform.kafka import StagedHandler, consume_in_batches
 from relais_platform.runtime import Resources
 
 log = structlog.get_logger(__name__)
@@ -23,46 +24,40 @@ CASES_OPENED_CONSUMER = "campaigns.cases_opened"
 OPENED_BATCH = 5000  # a batch's cost is mostly fixed (locks, queue reads): big batches amortise it
 OUTCOMES_RESOLVED_CONSUMER = "campaigns.outcomes_resolved"
 
-D = TypeVar("D", bound=EventData)
-CaseHandler = Callable[..., Awaitable[int]]
+Apply = Callable[[asyncpg.Connection, list[Any], datetime], Awaitable[int]]
 
 
-def batch_handler(resources: Resources, model: type[D], handler: CaseHandler, *, consumer: str) -> BatchHandler:
-    """A bulk consumer's handler: decode, then apply the whole batch in one transaction."""
+def staged_handler(resources: Resources, decode: Callable[[list[bytes]], list[Any]], apply: Apply, *,
+                   consumer: str) -> StagedHandler:
+    """A bulk consumer's handler: decode (the next batch, while this one's transaction runs), then apply the whole
+    batch in one transaction."""
 
-    async def handle(values: list[bytes]) -> None:
-        events = decode_batch(values, model, consumer=consumer)
-        if not events:
+    async def in_transaction(items: list[Any]) -> None:
+        if not items:
             return
         pool = await resources.pool()
         async with pool.acquire() as conn, conn.transaction():
-            applied = await handler(conn=conn, events=events, consumer=consumer, now=datetime.now(UTC))
-        log.info("batch applied", consumer=consumer, events=len(events), applied=applied)
+            applied = await apply(conn, items, datetime.now(UTC))
+        log.info("batch applied", consumer=consumer, events=len(items), applied=applied)
 
-    return handle
+    return StagedHandler(prepare=decode, apply=in_transaction)
 
 
 def cases_opened_handler(resources: Resources) -> StagedHandler:
-    """Project, route and assign opened cases: decoded by the fast CaseOpened codec (the next batch, while this
-    one's transaction runs), then one transaction."""
-
-    def decode(values: list[bytes]) -> list[OpenedCase]:
-        return decode_opened(values, consumer=CASES_OPENED_CONSUMER)
-
-    async def apply(cases: list[OpenedCase]) -> None:
-        if not cases:
-            return
-        pool = await resources.pool()
-        async with pool.acquire() as conn, conn.transaction():
-            applied = await open_cases(conn=conn, cases=cases, consumer=CASES_OPENED_CONSUMER, now=datetime.now(UTC))
-        log.info("batch applied", consumer=CASES_OPENED_CONSUMER, events=len(cases), applied=applied)
-
-    return StagedHandler(prepare=decode, apply=apply)
+    """Project, route and assign opened cases, decoded by the fast CaseOpened codec."""
+    return staged_handler(
+        resources, lambda values: decode_opened(values, consumer=CASES_OPENED_CONSUMER),
+        lambda conn, cases, now: open_cases(conn=conn, cases=cases, consumer=CASES_OPENED_CONSUMER, now=now),
+        consumer=CASES_OPENED_CONSUMER)
 
 
-def outcomes_resolved_handler(resources: Resources) -> BatchHandler:
+def outcomes_resolved_handler(resources: Resources) -> StagedHandler:
     """Close resolved cases and reuse the capacity they free."""
-    return batch_handler(resources, CaseResolved, resolve_cases, consumer=OUTCOMES_RESOLVED_CONSUMER)
+    return staged_handler(
+        resources, lambda values: decode_batch(values, CaseResolved, consumer=OUTCOMES_RESOLVED_CONSUMER),
+        lambda conn, events, now: resolve_cases(conn=conn, events=events, consumer=OUTCOMES_RESOLVED_CONSUMER,
+                                                now=now),
+        consumer=OUTCOMES_RESOLVED_CONSUMER)
 
 
 async def run_housekeeping(resources: Resources, *, now: datetime | None = None) -> int:
