@@ -44,7 +44,7 @@ def _events(count: int, *, prefix_of: Callable[[int], str], campaign_id: uuid.UU
     for i in range(count):
         ref = f"B{i:08d}"
         postcode = f"{prefix_of(i)}{i % 1000:03d}"
-        customer = Customer(first_name="Léa", last_name="Martin", phone_e164="+33612345678", phone_kind="mobile",
+        customer = Customer(first_name="Léa", last_name="Martin", phone_e164=f"+336{i:08d}", phone_kind="mobile",
                             address=Address(line1=f"{i % 200} rue des Lilas", postcode=postcode, city="Ville"),
                             time_zone="Europe/Paris", department=postcode[:2])
         data = CaseOpened(case_id=case_id_for(partner_id="bench-energie", campaign_id=campaign_id, external_ref=ref),
@@ -93,7 +93,7 @@ async def _raw_baseline(topic: str, count: int, database_url: str) -> float:
         await conn.execute("DROP TABLE IF EXISTS bench_raw_cases; CREATE UNLOGGED TABLE bench_raw_cases "
                            "(LIKE campaigns.cases INCLUDING DEFAULTS)")
         columns = ["case_id", "partner_id", "campaign_id", "external_ref", "first_name", "last_name", "department",
-                   "time_zone", "amount_due_cents", "channel", "status", "opened_at"]
+                   "time_zone", "amount_due_cents", "channel", "status", "opened_at", "person_key"]
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or
                                                               await _partitions(topic))]
         consumer.assign(partitions)
@@ -102,7 +102,7 @@ async def _raw_baseline(topic: str, count: int, database_url: str) -> float:
         while seen < count:
             batches = await consumer.getmany(timeout_ms=500, max_records=10000)
             rows = [(uuid.UUID(bytes=r.key), "bench", uuid.UUID(int=0), str(seen + i), "x", "y", "75",
-                     "Europe/Paris", 1, "phone", "waiting", now)
+                     "Europe/Paris", 1, "phone", "waiting", now, f"p{seen + i}")
                     for i, r in enumerate(r for records in batches.values() for r in records)]
             if rows:
                 await conn.copy_records_to_table("bench_raw_cases", records=rows, columns=columns)

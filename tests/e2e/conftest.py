@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -53,6 +54,18 @@ async def eventually(probe: Callable[[], Awaitable[Any]], *, timeout: float = 45
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.3)
+
+
+def fresh_mobile() -> str:
+    """A French mobile number no earlier run used (the stack's database outlives a run, and the contact limits
+    count a person — a phone — across every case and campaign)."""
+    digits = f"{random.randrange(10**8):08d}"
+    return "06 " + " ".join(digits[i:i + 2] for i in range(0, 8, 2))
+
+
+def e164(mobile: str) -> str:
+    """`fresh_mobile()` in E.164."""
+    return "+33" + mobile.replace(" ", "")[1:]
 
 
 def current_period() -> str:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from relais_campaigns.domain.calendar import is_public_holiday
-from tests.e2e.conftest import CAMPAIGNS, E2E_AGENT, INTAKE, OUTCOMES, Actors, eventually
+from tests.e2e.conftest import CAMPAIGNS, E2E_AGENT, INTAKE, OUTCOMES, Actors, eventually, fresh_mobile
 
 pytestmark = pytest.mark.e2e
 PARIS = ZoneInfo("Europe/Paris")
@@ -53,7 +53,7 @@ async def _open_case(http: httpx.AsyncClient, a: Actors) -> str:
                               "legal_basis": "Convention de partenariat, art. 4"})
     assert r.status_code == 201, r.text
     case = {"external_ref": f"ESC-{uuid.uuid4().hex[:8]}", "first_name": "Inès", "last_name": "Marchal",
-            "phone": "06 11 22 33 44", "amount_due": "310,00",
+            "phone": fresh_mobile(), "amount_due": "310,00",
             "address": {"line1": "8 rue du Palais Gallien", "postcode": "33000", "city": "Bordeaux"}}
     r = await http.post(f"{INTAKE}/v1/campaigns/{r.json()['campaign_id']}/cases", headers=a.partner,
                         json={"cases": [case]})

@@ -14,7 +14,7 @@ import pytest
 
 from relais_outcomes.domain.exports import euros
 from relais_platform.testing import auth_header
-from tests.e2e.conftest import INTAKE, OUTCOMES, TARIFF, Actors, current_period, eventually
+from tests.e2e.conftest import INTAKE, OUTCOMES, TARIFF, Actors, current_period, eventually, fresh_mobile
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +32,7 @@ async def _work_one_month(http: httpx.AsyncClient, a: Actors, partner: dict[str,
         "name": "Relance e2e finance", "starts_on": "2026-01-01", "ends_on": "2027-12-31",
         "legal_basis": "Convention de partenariat, art. 4"})
     assert r.status_code == 201, r.text
-    cases = [{"external_ref": f"F-{n}", "first_name": "Lou", "last_name": f"Martin{n}", "phone": "06 11 22 33 44",
+    cases = [{"external_ref": f"F-{n}", "first_name": "Lou", "last_name": f"Martin{n}", "phone": fresh_mobile(),
               "amount_due": "120,00", "address": {"line1": "1 quai des Chartrons", "postcode": "33000",
                                                   "city": "Bordeaux"}} for n in range(n_cases)]
     r = await http.post(f"{INTAKE}/v1/campaigns/{r.json()['campaign_id']}/cases", headers=partner,

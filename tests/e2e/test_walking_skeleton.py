@@ -12,16 +12,27 @@ import httpx
 import pytest
 
 from relais_platform.contracts import Topics
-from tests.e2e.conftest import CAMPAIGNS, E2E_AGENT, INTAKE, OUTCOMES, Actors, current_period, eventually
+from tests.e2e.conftest import (
+    CAMPAIGNS,
+    E2E_AGENT,
+    INTAKE,
+    OUTCOMES,
+    Actors,
+    current_period,
+    e164,
+    eventually,
+    fresh_mobile,
+)
 from tests.e2e.kafka_tools import records_since, redeliver, wait_caught_up
 
 pytestmark = pytest.mark.e2e
 
+PHONE = fresh_mobile()  # a person of this run only
 CASES = [
-    {"external_ref": "E2E-1", "first_name": "Hélène", "last_name": "de La Tour-Dupin", "phone": "06 12 34 56 78",
+    {"external_ref": "E2E-1", "first_name": "Hélène", "last_name": "de La Tour-Dupin", "phone": PHONE,
      "amount_due": "1 234,56 €", "address": {"line1": "12 cours de l'Intendance", "postcode": "33000",
                                             "city": "Bordeaux"}},
-    {"external_ref": "E2E-2", "first_name": "Yanis", "last_name": "Benali", "phone": "+33 7 98 76 54 32",
+    {"external_ref": "E2E-2", "first_name": "Yanis", "last_name": "Benali", "phone": fresh_mobile(),
      "amount_due": "89.90", "address": {"line1": "4 rue Sainte-Catherine", "postcode": "33000", "city": "Bordeaux"}},
     {"external_ref": "E2E-3", "first_name": "Sans", "last_name": "Contact", "phone": "12", "amount_due": "-5"},
 ]
@@ -93,7 +104,7 @@ async def test_one_case_end_to_end_then_redelivery_counts_nothing_twice(e2e_http
     # 2-3. The campaigns worker assigns both to the Gironde agent, who sees name, phone and amount.
     item = await eventually(lambda: _worklist_case(http, a, case_id), what="the case in the agent's worklist")
     assert item["customer"]["last_name"] == "de La Tour-Dupin"
-    assert item["customer"]["phone_e164"] == "+33612345678"
+    assert item["customer"]["phone_e164"] == e164(PHONE)
     assert item["amount_due_cents"] == 123456
     await eventually(lambda: _worklist_case(http, a, other_case_id), what="the second case in the worklist")
     foreign = await http.get(f"{CAMPAIGNS}/v1/agents/{E2E_AGENT}/worklist", headers=a.partner)

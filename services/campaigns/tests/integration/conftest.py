@@ -87,20 +87,26 @@ class CampaignsKit:
         assert r.status_code in (200, 201), r.text
         return r.json()
 
-    def opened(self, *, postcode: str | None = "75011", department: str | None = None, phone: bool = True,
+    def opened(self, *, postcode: str | None = "75011", department: str | None = None, phone: bool | str = True,
                priority: int = 0, amount: int = 10_000, opened_at: datetime | None = None,
-               preference: Channel | None = None, external_ref: str | None = None) -> Envelope[CaseOpened]:
-        """A CaseOpened event as intake publishes it."""
-        ref = external_ref or f"ref-{next(_refs)}"
-        address = Address(line1="1 rue de la Paix", postcode=postcode, city="Ville") if postcode else None
-        customer = Customer(first_name="Marie", last_name="Curie", phone_e164="+33612345678" if phone else None,
-                            phone_kind="mobile" if phone else None, address=address, time_zone="Europe/Paris",
+               preference: Channel | None = None, external_ref: str | None = None, partner_id: str | None = None,
+               campaign_id: uuid.UUID | None = None, ends_on: date | None = None,
+               line1: str | None = None) -> Envelope[CaseOpened]:
+        """A CaseOpened event as intake publishes it. Each case is a different person (its own phone number
+        and street) unless `phone` (a number) or `line1` says otherwise."""
+        n = next(_refs)
+        ref = external_ref or f"ref-{n}"
+        partner, campaign = partner_id or self.partner_id, campaign_id or self.campaign_id
+        number = phone if isinstance(phone, str) else (f"+336{n:08d}" if phone else None)
+        street = line1 or f"{n} rue de la Paix"
+        address = Address(line1=street, postcode=postcode, city="Ville") if postcode else None
+        customer = Customer(first_name="Marie", last_name="Curie", phone_e164=number,
+                            phone_kind="mobile" if number else None, address=address, time_zone="Europe/Paris",
                             department=department or (postcode or "75")[:2])
-        data = CaseOpened(case_id=case_id_for(partner_id=self.partner_id, campaign_id=self.campaign_id,
-                                              external_ref=ref),
-                          partner_id=self.partner_id, campaign_id=self.campaign_id, external_ref=ref,
+        data = CaseOpened(case_id=case_id_for(partner_id=partner, campaign_id=campaign, external_ref=ref),
+                          partner_id=partner, campaign_id=campaign, external_ref=ref,
                           customer=customer, amount_due_cents=amount, campaign_priority=priority,
-                          channel_preference=preference,
+                          channel_preference=preference, campaign_ends_on=ends_on,
                           opened_at=opened_at or datetime.now(UTC) - timedelta(hours=1))
         return envelope(data, source="/relais/intake")
 

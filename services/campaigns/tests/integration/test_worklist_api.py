@@ -62,7 +62,9 @@ async def test_the_day_lists_callbacks_due_first_then_priority_amount_and_age(de
     first = body["calls"][0]
     assert (first["attempts_count"], first["last_result"]) == (1, "callback_requested")
     assert datetime.fromisoformat(first["callback_at"]) == overdue
-    assert first["customer"]["phone_e164"] == "+33612345678" and first["customer"]["address"]["postcode"] == "75011"
+    customer = kit.cases["callback"].data.customer
+    assert first["customer"]["phone_e164"] == customer.phone_e164
+    assert first["customer"]["address"]["postcode"] == "75011"
     assert body["calls"][1]["attempts_count"] == 0 and body["calls"][1]["last_attempt_at"] is None
 
     later = await kit.client.get(f"/v1/agents/ana/worklist?date={(today + timedelta(days=2)).isoformat()}",

@@ -5,6 +5,7 @@ moment is allowed and is the first one."""
 from __future__ import annotations
 
 import itertools
+import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -37,12 +38,21 @@ def people(draw: st.DrawFn) -> Person:
 
 def assert_history_is_lawful(policy: ContactPolicy, who: Person, history: list[PastAttempt]) -> None:
     """An independent statement of every rule, over the whole accepted history."""
-    zone = ZoneInfo(who.time_zone)
     for a in history:
-        local = a.attempted_at.astimezone(zone)
-        assert local.weekday() < 5 and not is_public_holiday(local.date(), who.department)
-        windows = policy.windows(a.channel)
-        assert any(s <= local.time() < e for s, e in windows), (local, a.channel)
+        assert_in_calendar(policy, who, a)
+    assert_limits_hold(policy, history)
+
+
+def assert_in_calendar(policy: ContactPolicy, who: Person, a: PastAttempt) -> None:
+    """The attempt fell on a working day, no holiday, inside its channel's window, in `who`'s zone."""
+    local = a.attempted_at.astimezone(ZoneInfo(who.time_zone))
+    assert local.weekday() < 5 and not is_public_holiday(local.date(), who.department)
+    windows = policy.windows(a.channel)
+    assert any(s <= local.time() < e for s, e in windows), (local, a.channel)
+
+
+def assert_limits_hold(policy: ContactPolicy, history: list[PastAttempt]) -> None:
+    """Gap, rolling count and refusal cooldown hold over all of a person's attempts, whatever the case."""
     times = sorted(a.attempted_at for a in history)
     for earlier, later in itertools.pairwise(times):
         assert later - earlier >= policy.min_gap
@@ -89,3 +99,29 @@ def test_next_allowed_is_allowed_and_nothing_earlier_is(policy: ContactPolicy, w
     while probe_at < min(found, after + timedelta(days=3)):
         assert not may_contact(policy, current, channel=channel, at=probe_at), probe_at
         probe_at += step
+
+
+@settings(max_examples=150, deadline=None)
+@given(policy=POLICIES, cases=st.lists(people(), min_size=2, max_size=4), start=STARTS,
+       steps=st.lists(st.tuples(st.integers(min_value=0, max_value=24 * 60), st.sampled_from(list(AttemptResult)),
+                                st.sampled_from(list(Channel)), st.integers(min_value=0, max_value=3)),
+                      min_size=1, max_size=40))
+def test_attempts_spread_over_several_cases_of_one_person_never_break_a_rule(
+        policy: ContactPolicy, cases: list[Person], start: datetime,
+        steps: list[tuple[int, AttemptResult, Channel, int]]) -> None:
+    """Each case of the person keeps its own calendar (zone, department); the gate of every case judges the
+    person's attempts on all their cases, so the limits hold over the merged history."""
+    history: list[PastAttempt] = []
+    places: list[Person] = []
+    moment = start
+    for minutes, result, channel, index in steps:
+        moment += timedelta(minutes=minutes)
+        case = cases[index % len(cases)]
+        current = Person(time_zone=case.time_zone, department=case.department, history=tuple(history))
+        if may_contact(policy, current, channel=channel, at=moment):
+            history.append(PastAttempt(attempted_at=moment, result=result, channel=channel,
+                                       case_id=uuid.UUID(int=index % len(cases))))
+            places.append(case)
+    for attempt, case in zip(history, places, strict=True):
+        assert_in_calendar(policy, case, attempt)
+    assert_limits_hold(policy, history)

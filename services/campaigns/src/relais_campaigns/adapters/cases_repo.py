@@ -45,6 +45,7 @@ class NewCase(NamedTuple):
     opened_at: datetime
     resolved_at: datetime | None
     outcome: str | None
+    person_key: str  # domain.person.person_key: the contact limits count the person across cases
 
 
 _NEW_CASE_COLUMNS = ", ".join(NewCase._fields).replace("address_json", "address")
@@ -54,7 +55,7 @@ _ARRIVALS_TABLE = (
     "postcode text, department text, time_zone text, amount_due_cents bigint, campaign_priority smallint, "
     "debt_since date, campaign_ends_on date, channel text, status text, site_id text, agent_id text, "
     "assignment_version integer, assigned_at timestamptz, opened_at timestamptz, resolved_at timestamptz, "
-    "outcome text) ON COMMIT DELETE ROWS")
+    "outcome text, person_key text) ON COMMIT DELETE ROWS")
 
 
 def holding_of(row: asyncpg.Record) -> Holding:
@@ -95,13 +96,13 @@ async def get_case(conn: asyncpg.Connection, *, case_id: uuid.UUID, lock: str | 
     row = await conn.fetchrow(
         f"SELECT {HOLDING}, channel, campaign_priority, amount_due_cents, opened_at, "
         "phone_e164 IS NOT NULL AS has_phone, address IS NOT NULL AS has_address, time_zone, department, "
-        "campaign_ends_on "
+        "campaign_ends_on, person_key "
         f"FROM cases WHERE case_id = $1{clause}", case_id)
     if row is None:
         return None
     return CaseSnapshot(holding=holding_of(row), queued=queued_of(row), has_phone=row["has_phone"],
                         has_address=row["has_address"], time_zone=row["time_zone"], department=row["department"],
-                        campaign_ends_on=row["campaign_ends_on"])
+                        campaign_ends_on=row["campaign_ends_on"], person_key=row["person_key"])
 
 
 async def sites_holding(conn: asyncpg.Connection, *, case_ids: Sequence[uuid.UUID]) -> list[str]:

@@ -112,9 +112,29 @@ async def release_candidates(conn: asyncpg.Connection, *, now: datetime, before:
         "WHERE why IS NOT NULL ORDER BY case_id", now, before, None if case_ids is None else list(case_ids))
 
 
-async def exhaust(conn: asyncpg.Connection, *, case_id: uuid.UUID) -> Holding | None:
-    """Close a held case as exhausted (its holder's slot is free again)."""
-    row = await conn.fetchrow(
+async def exhaust(conn: asyncpg.Connection, *, case_ids: Sequence[uuid.UUID]) -> list[Holding]:
+    """Close open cases as exhausted (their holders' slots are free again), in case_id order."""
+    rows = await conn.fetch(
         "UPDATE cases SET status = 'exhausted', assignment_version = assignment_version + 1 "
-        f"WHERE case_id = $1 AND status IN ('assigned', 'waiting') RETURNING {HOLDING}", case_id)
-    return holding_of(row) if row else None
+        f"WHERE case_id = ANY($1::uuid[]) AND status IN ('assigned', 'waiting') RETURNING {HOLDING}",
+        sorted(case_ids))
+    return sorted((holding_of(r) for r in rows), key=lambda h: h.case_id)
+
+
+async def exhaustion_candidates(conn: asyncpg.Connection, *, now: datetime, calendar_days: int, lookback_days: int,
+                                case_ids: Sequence[uuid.UUID] | None = None) -> list[asyncpg.Record]:
+    """Open cases (held or waiting) whose campaign may end before their next lawful moment: it ends within
+    `calendar_days` of today (customer's zone), or within `lookback_days` more when an attempt on their person
+    in the last `lookback_days` may still hold them back (refusal, count, gap). `recent` says which. With
+    `case_ids`: only those, locked."""
+    lock = " ORDER BY c.case_id FOR NO KEY UPDATE OF c" if case_ids is not None else ""
+    return await conn.fetch(
+        "SELECT * FROM (SELECT c.case_id, c.partner_id, c.site_id, c.channel, c.time_zone, c.department, "
+        "c.campaign_ends_on, c.person_key, c.campaign_ends_on - ($1::timestamptz AT TIME ZONE c.time_zone)::date "
+        "  AS days_left, EXISTS (SELECT 1 FROM attempts a WHERE a.person_key = c.person_key "
+        "  AND a.attempted_at > $1::timestamptz - make_interval(days => $3::int)) AS recent "
+        "FROM cases c WHERE c.status IN ('assigned', 'waiting') AND c.campaign_ends_on IS NOT NULL "
+        "AND c.campaign_ends_on < ($1::timestamptz AT TIME ZONE c.time_zone)::date + $2::int + $3::int "
+        f"AND ($4::uuid[] IS NULL OR c.case_id = ANY($4::uuid[])){lock}) r "
+        "WHERE days_left < $2::int OR recent", now, calendar_days, lookback_days,
+        None if case_ids is None else sorted(case_ids))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 from datetime import time, timedelta
 from typing import Any
@@ -70,6 +69,12 @@ async def policies_for(conn: asyncpg.Connection, *, partner_ids: list[str]) -> d
     return {p: found.get(p, ContactPolicy()) for p in partner_ids}
 
 
+async def contract_policies(conn: asyncpg.Connection) -> dict[str, ContactPolicy]:
+    """The effective policy of every partner whose contract overrides the defaults."""
+    rows = await conn.fetch("SELECT partner_id, overrides FROM contact_policies")
+    return {r["partner_id"]: policy_of(orjson.loads(r["overrides"])) for r in rows}
+
+
 async def put_overrides(conn: asyncpg.Connection, *, partner_id: str, overrides: dict[str, Any], by: str) -> None:
     """Replace the partner's overrides."""
     await conn.execute(
@@ -78,17 +83,24 @@ async def put_overrides(conn: asyncpg.Connection, *, partner_id: str, overrides:
         "updated_at = now()", partner_id, orjson.dumps(overrides).decode(), by)
 
 
-async def history(conn: asyncpg.Connection, *, case_id: uuid.UUID) -> tuple[PastAttempt, ...]:
-    """Every attempt on the case, oldest first."""
-    return (await histories(conn, case_ids=[case_id]))[case_id]
+async def lock_person(conn: asyncpg.Connection, *, person_key: str) -> None:
+    """Until commit: one attempt at a time per person, whichever of their cases it is on (two agents working
+    two cases of one person must not both pass the gate on the same history)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('campaigns.person:' || $1, 0))", person_key)
 
 
-async def histories(conn: asyncpg.Connection, *, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[PastAttempt, ...]]:
-    """The attempts of many cases at once, oldest first."""
-    rows = await conn.fetch("SELECT case_id, attempted_at, result, channel FROM attempts "
-                            "WHERE case_id = ANY($1::uuid[]) ORDER BY attempted_at, recorded_at", case_ids)
-    found: dict[uuid.UUID, list[PastAttempt]] = {}
+async def history(conn: asyncpg.Connection, *, person_key: str) -> tuple[PastAttempt, ...]:
+    """Every attempt on the person, across all their cases, oldest first."""
+    return (await histories(conn, person_keys=[person_key]))[person_key]
+
+
+async def histories(conn: asyncpg.Connection, *, person_keys: list[str]) -> dict[str, tuple[PastAttempt, ...]]:
+    """The attempts of many people at once (each across all their cases), oldest first."""
+    rows = await conn.fetch("SELECT person_key, case_id, attempted_at, result, channel FROM attempts "
+                            "WHERE person_key = ANY($1::text[]) ORDER BY attempted_at, recorded_at", person_keys)
+    found: dict[str, list[PastAttempt]] = {}
     for r in rows:
-        found.setdefault(r["case_id"], []).append(PastAttempt(
-            attempted_at=r["attempted_at"], result=AttemptResult(r["result"]), channel=Channel(r["channel"])))
-    return {c: tuple(found.get(c, ())) for c in case_ids}
+        found.setdefault(r["person_key"], []).append(PastAttempt(
+            attempted_at=r["attempted_at"], result=AttemptResult(r["result"]), channel=Channel(r["channel"]),
+            case_id=r["case_id"]))
+    return {k: tuple(found.get(k, ())) for k in person_keys}

@@ -13,7 +13,7 @@ async def worklist_rows(conn: asyncpg.Connection, *, agent_id: str) -> list[asyn
     return await conn.fetch(
         "SELECT c.case_id, c.external_ref, c.partner_id, c.campaign_id, c.first_name, c.last_name, c.phone_e164, "
         "c.phone_kind, c.address, c.site_id, c.channel, c.amount_due_cents, c.campaign_priority, c.debt_since, "
-        "c.campaign_ends_on, c.opened_at, c.assigned_at, c.time_zone, c.department, c.postcode, "
+        "c.campaign_ends_on, c.opened_at, c.assigned_at, c.time_zone, c.department, c.postcode, c.person_key, "
         "coalesce(s.attempts_count, 0) AS attempts_count, s.last_attempt_at, c.last_result, "
         "CASE WHEN c.last_result = 'callback_requested' THEN c.last_callback_at END AS callback_at "
         "FROM cases_latest_attempt c "

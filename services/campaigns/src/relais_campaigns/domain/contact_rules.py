@@ -9,6 +9,7 @@ limit is a field of ContactPolicy, which a partner's contract may override.
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -75,16 +76,18 @@ class ContactPolicy:
 
 @dataclass(frozen=True, slots=True)
 class PastAttempt:
-    """An attempt already recorded for the person."""
+    """An attempt already recorded for the person (on `case_id`, one of their cases, when known)."""
 
     attempted_at: datetime
     result: AttemptResult
     channel: Channel
+    case_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """Whom the rules protect: where they live (zone, department) and what they already went through."""
+    """Whom the rules protect: where they live (zone, department) and what they already went through, on
+    every case of theirs (the limits count the person, not the case)."""
 
     time_zone: str
     department: str
@@ -231,11 +234,24 @@ def is_exhausted(policy: ContactPolicy, person: Person, *, channel: Channel, aft
     return next_allowed(policy, person, channel=channel, after=after, until=until) is None
 
 
-def should_escalate(policy: ContactPolicy, history: Sequence[PastAttempt], *, has_address: bool) -> bool:
-    """True when a phone case should become a door-to-door visit: a wrong number, or N failed calls."""
+# How far the calendar alone can push the next window: every channel works at least one weekday a week, and
+# public holidays can take that day twice in a row (1 and 8 May): three weeks, plus the day in progress.
+CALENDAR_REACH = timedelta(days=22)
+
+
+def longest_hold(policy: ContactPolicy) -> timedelta:
+    """How long past attempts can keep a person from being contacted: the longest of the refusal cooldown,
+    the rolling count's period and the minimum gap."""
+    return max(policy.refusal_cooldown, policy.attempts_period, policy.min_gap)
+
+
+def should_escalate(policy: ContactPolicy, history: Sequence[PastAttempt], *, has_address: bool,
+                    case_id: uuid.UUID | None = None) -> bool:
+    """True when a phone case should become a door-to-door visit: a wrong number, or N failed calls (on
+    `case_id` only, when given: the person's other cases escalate on their own)."""
     if not has_address:
         return False
-    calls = [p for p in history if p.channel is Channel.PHONE]
+    calls = [p for p in history if p.channel is Channel.PHONE and (case_id is None or p.case_id == case_id)]
     if any(p.result is AttemptResult.WRONG_NUMBER for p in calls):
         return True
     return sum(1 for p in calls if p.result in FAILED_CALL_RESULTS) >= policy.escalate_after_failed_calls

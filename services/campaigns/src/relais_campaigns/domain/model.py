@@ -126,6 +126,7 @@ class CaseSnapshot:
     time_zone: str
     department: str
     campaign_ends_on: date | None = None
+    person_key: str = ""  # whose attempts the contact rules count (domain.person)
 
 
 def channel_for(*, has_phone: bool, has_address: bool, preference: Channel | None) -> Channel:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
@@ -23,7 +23,7 @@ from relais_campaigns.domain.contact_rules import (
     rule_broken,
     should_escalate,
 )
-from relais_campaigns.domain.model import Agent, CaseSnapshot, CaseStatus
+from relais_campaigns.domain.model import Agent, CaseSnapshot, CaseStatus, Holding
 from relais_campaigns.service_layer.access import may_work_as
 from relais_campaigns.service_layer.assignment import AssignmentLog, fill, give_back
 from relais_campaigns.service_layer.commands import RecordAttempt
@@ -79,14 +79,17 @@ async def record_attempt(*, conn: asyncpg.Connection, cmd: RecordAttempt, princi
     validate_attempt(draft, now=now, has_phone=case.has_phone, has_address=case.has_address)
     partner = case.holding.partner_id
     policy = (await rules_repo.policies_for(conn, partner_ids=[partner]))[partner]
+    await rules_repo.lock_person(conn, person_key=case.person_key)  # after agents and case: one lock order
     person = Person(time_zone=case.time_zone, department=case.department,
-                    history=await rules_repo.history(conn, case_id=cmd.case_id))
+                    history=await rules_repo.history(conn, person_key=case.person_key))
     gate(policy, person, draft)
     attempt = await _store(conn, case=case, draft=draft, cmd=cmd, principal=principal, now=now)
-    after = replace(person, history=(*person.history, PastAttempt(draft.attempted_at, draft.result, draft.channel)))
+    done = PastAttempt(draft.attempted_at, draft.result, draft.channel, cmd.case_id)
+    after = replace(person, history=(*person.history, done))
     log = AssignmentLog(now=now)
     channel = case.queued.channel
-    if channel is Channel.PHONE and should_escalate(policy, after.history, has_address=case.has_address):
+    if channel is Channel.PHONE and should_escalate(policy, after.history, has_address=case.has_address,
+                                                    case_id=cmd.case_id):
         channel = await escalate(conn, case_id=case.holding.case_id, agents=agents, log=log)
     if is_exhausted(policy, after, channel=channel, after=max(now, draft.attempted_at),
                     campaign_ends_on=case.campaign_ends_on):
@@ -136,9 +139,18 @@ async def exhaust(conn: asyncpg.Connection, *, case_id: uuid.UUID, agents: Seque
                   ends_on: date | None) -> None:
     """Close a case no allowed contact can reach before its campaign ends (the outcomes service records it
     unreachable), and give its holder's freed slot to the queue."""
-    holding = await queue_repo.exhaust(conn, case_id=case_id)
-    if holding is None:
-        return
-    reason = f"no contact allowed before the campaign ends on {ends_on}" if ends_on else "no contact allowed"
-    log.record(holding, AssignmentStatus.EXHAUSTED, reason)
-    await fill(conn, agents=agents, log=log)
+    await exhaust_cases(conn, ends_on={case_id: ends_on}, agents=agents, log=log)
+
+
+async def exhaust_cases(conn: asyncpg.Connection, *, ends_on: Mapping[uuid.UUID, date | None],
+                        agents: Sequence[Agent], log: AssignmentLog) -> list[Holding]:
+    """Close open cases as exhausted (`ends_on`: each one's campaign end, for the reason), announce each with
+    AssignmentChanged(exhausted), and give the freed slots to the queue at once (agents already locked)."""
+    closed = await queue_repo.exhaust(conn, case_ids=list(ends_on))
+    for holding in closed:
+        end = ends_on[holding.case_id]
+        reason = f"no contact allowed before the campaign ends on {end}" if end else "no contact allowed"
+        log.record(holding, AssignmentStatus.EXHAUSTED, reason)
+    if closed:
+        await fill(conn, agents=agents, log=log)
+    return closed

@@ -15,6 +15,7 @@ from relais_campaigns.adapters import cases_repo, queue_repo, staff_repo
 from relais_campaigns.adapters.cases_repo import NewCase, Resolution
 from relais_campaigns.adapters.opened_codec import OpenedCase
 from relais_campaigns.domain.model import CaseStatus, Holding, QueuedCase, channel_for
+from relais_campaigns.domain.person import person_key
 from relais_campaigns.domain.routing import PostcodeRouter
 from relais_campaigns.service_layer.assignment import AssignmentLog, fill, plan_arrivals
 from relais_platform import outbox
@@ -64,7 +65,8 @@ def new_case(p: Placement, *, agent_id: str | None, now: datetime) -> NewCase:
         c.department, c.time_zone, c.amount_due_cents, c.campaign_priority, c.debt_since, c.campaign_ends_on,
         p.channel, CaseStatus.ASSIGNED if agent_id else p.status, p.site_id, agent_id,
         2 if agent_id else 1, now if agent_id else None, c.opened_at, p.early.resolved_at if p.early else None,
-        p.early.outcome if p.early else None)
+        p.early.outcome if p.early else None,
+        person_key(case_id=c.case_id, phone_e164=c.phone_e164, address=c.address, last_name=c.last_name))
 
 
 def _queued(p: Placement) -> QueuedCase:

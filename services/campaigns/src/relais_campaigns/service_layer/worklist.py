@@ -93,11 +93,11 @@ async def _allowed_entries(conn: asyncpg.Connection, *, agent_id: str, day: date
     in work order: callbacks due first, then campaign priority, amount due and age."""
     rows = {r["case_id"]: r for r in await views_repo.worklist_rows(conn, agent_id=agent_id)}
     policies = await rules_repo.policies_for(conn, partner_ids=sorted({r["partner_id"] for r in rows.values()}))
-    histories = await rules_repo.histories(conn, case_ids=list(rows))
+    histories = await rules_repo.histories(conn, person_keys=sorted({r["person_key"] for r in rows.values()}))
     start, end = day_window(day, zone)
     allowed: dict[uuid.UUID, datetime] = {}
     for case_id, r in rows.items():
-        person = Person(time_zone=r["time_zone"], department=r["department"], history=histories[case_id])
+        person = Person(time_zone=r["time_zone"], department=r["department"], history=histories[r["person_key"]])
         after = max(start, now, r["callback_at"] or start)
         moment = next_allowed(policies[r["partner_id"]], person, channel=Channel(r["channel"]), after=after,
                               until=end)
