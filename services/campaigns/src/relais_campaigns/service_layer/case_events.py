@@ -75,24 +75,23 @@ def _queued(p: Placement) -> QueuedCase:
                       opened_at=p.case.opened_at)
 
 
-def _as_int(u: uuid.UUID) -> int:
-    return u.int
-
-
 def _holding(row: NewCase) -> Holding:
     return Holding(case_id=row.case_id, partner_id=row.partner_id, campaign_id=row.campaign_id,
                    status=row.status, site_id=row.site_id, agent_id=row.agent_id,
                    version=row.assignment_version)
 
 
-async def _fresh_cases(conn: asyncpg.Connection, consumer: str, cases: Sequence[OpenedCase]) -> list[OpenedCase]:
-    """The cases of events never processed before, the first event of each case only."""
-    new = await claim_events(conn, consumer=consumer, event_ids=sorted({c.event_id for c in cases}, key=_as_int))
+async def _fresh_cases(conn: asyncpg.Connection, cases: Sequence[OpenedCase]) -> list[OpenedCase]:
+    """The cases the projection does not hold yet, the first event of each case only.
+
+    The case row itself is the record that an event was applied (its id derives from the partner's reference),
+    so a redelivered or replayed CaseOpened is recognised with an index read instead of a processed_events row
+    per case; two workers racing on one case both plan it, the insert keeps one, and the other refills its slot."""
     first: dict[uuid.UUID, OpenedCase] = {}
     for case in cases:
-        if case.event_id in new:
-            first.setdefault(case.case_id, case)
-    return list(first.values())
+        first.setdefault(case.case_id, case)
+    known = await cases_repo.known_case_ids(conn, case_ids=list(first))
+    return [case for case_id, case in first.items() if case_id not in known]
 
 
 async def open_cases(*, conn: asyncpg.Connection, cases: Sequence[OpenedCase], consumer: str,
@@ -102,7 +101,7 @@ async def open_cases(*, conn: asyncpg.Connection, cases: Sequence[OpenedCase], c
 
     A case an agent takes on arrival is inserted assigned (one write), planned together with its site's
     queue exactly as if it had been queued first."""
-    fresh = await _fresh_cases(conn, consumer, cases)
+    fresh = await _fresh_cases(conn, cases)
     if not fresh:
         return 0
     await staff_repo.lock_prefix_registry(conn, shared=True)
