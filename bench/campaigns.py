@@ -1,8 +1,8 @@
-"""Campaigns: 200,000 opened cases produced to an isolated campaigns worker, timed until every one is
-assigned (and so visible in a worklist), next to a raw baseline measured in the same run: aiokafka
-consuming the same records plus `copy_records_to_table` of the same rows. Then worklist GET latency
-(p50/p99) with 100 concurrent agents of a site holding 10,000 open cases, next to /healthz on the same
-server in the same run.
+"""Campaigns: 200,000 opened cases produced to Kafka, then an isolated campaigns worker started and timed (from
+ready) until every one is assigned (and so visible in a worklist), next to a raw baseline measured in the same
+run on the same records: aiokafka consuming them plus `copy_records_to_table` of the same rows. Then worklist
+GET latency (p50/p99) with 100 concurrent agents of a site holding 10,000 open cases, next to /healthz on the
+same server in the same run.
 
 `RELAIS_BENCH_CAMPAIGNS_CASES` changes the number of cases (default 200,000).
 """
@@ -185,7 +185,7 @@ async def run() -> list[str]:
     stack = BenchStack(services=("campaigns",), database="relais_bench_campaigns")
     os.environ["RELAIS_CONSUMER_GROUP"] = f"relais-campaigns-{stack.namespace}"  # never the demo's group
     topic = namespaced(Topics.CASES_OPENED, stack.namespace)
-    await stack.start()
+    await stack.start(workers=[])  # the worker starts once the records are on Kafka, as the baseline reads them
     pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
     try:
         admin = auth_header("admin")
@@ -196,12 +196,14 @@ async def run() -> list[str]:
         started = time.perf_counter()
         await _produce(topic, records)
         produced = time.perf_counter() - started
+        await stack.start_worker("campaigns")
+        started = time.perf_counter()
         await _wait_assigned(pool, CASES)
         elapsed = time.perf_counter() - started
         rate = CASES / elapsed
         baseline = await _raw_baseline(topic, CASES, stack.database_url)
-        lines = [f"{CASES:,} CaseOpened produced in {produced:.1f} s; all assigned after {elapsed:.1f} s: "
-                 f"{rate:,.0f} cases/s",
+        lines = [f"{CASES:,} CaseOpened produced in {produced:.1f} s; the worker, started then, assigned them all "
+                 f"in {elapsed:.1f} s after it was ready: {rate:,.0f} cases/s",
                  f"raw baseline: aiokafka consuming the same {CASES:,} records + copy_records_to_table of "
                  f"the same rows: {baseline:,.0f} records/s",
                  f"campaigns / raw: {rate / baseline:.0%} (goal >= 40%)"]
