@@ -59,7 +59,7 @@ async def eventually(probe: Callable[[], Awaitable[Any]], *, timeout: float = 45
 def fresh_mobile() -> str:
     """A French mobile number no earlier run used (the stack's database outlives a run, and the contact limits
     count a person — a phone — across every case and campaign)."""
-    digits = f"{random.randrange(10**8):08d}"
+    digits = f"1{random.randrange(10**7):07d}"  # 061x: mainland (0639, 0690-0697 are overseas mobiles)
     return "06 " + " ".join(digits[i:i + 2] for i in range(0, 8, 2))
 
 
