@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import orjson
@@ -91,3 +93,22 @@ async def claim_events(conn: asyncpg.Connection, *, consumer: str, event_ids: li
         consumer, event_ids,
     )
     return {r["event_id"] for r in rows}
+
+
+Columns = Sequence[tuple[str, str]]  # (name, SQL type)
+
+
+async def scratch_table(conn: asyncpg.Connection, name: str, columns: Columns) -> None:
+    """Make the session's temp table `name` exist and be empty, in one round trip. Its rows live until the end of
+    the transaction (ON COMMIT DELETE ROWS); a second use in the same transaction starts from empty too."""
+    definition = ", ".join(f"{column} {sql_type}" for column, sql_type in columns)
+    await conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({definition}) ON COMMIT DELETE ROWS; "
+                       f"DELETE FROM {name}")
+
+
+async def copy_to_scratch(conn: asyncpg.Connection, name: str, columns: Columns,
+                          records: Iterable[Sequence[Any]]) -> None:
+    """COPY rows into the session's temp table `name` (see `scratch_table`): binary COPY encodes a batch far faster
+    than array parameters, and an INSERT … SELECT from the table then applies it in one statement."""
+    await scratch_table(conn, name, columns)
+    await conn.copy_records_to_table(name, records=records, columns=[column for column, _ in columns])

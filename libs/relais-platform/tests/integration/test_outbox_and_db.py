@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from relais_platform.auth import Principal, Role
 from relais_platform.contracts import AssignmentChanged
-from relais_platform.db import claim_events, migrate
+from relais_platform.db import claim_events, copy_to_scratch, migrate
 from relais_platform.errors import Unprocessable
 from relais_platform.events import decode, envelope
 from relais_platform.http import idempotent
@@ -197,3 +197,14 @@ async def test_relay_batches_keep_each_keys_order_on_its_default_partition(platf
         key = str(case_id).encode()
         on_kafka = [decode(m.value, AssignmentChanged).id for p in got.values() for m in p if m.key == key]
         assert on_kafka == [e.id for e in events if e.data.case_id == case_id]
+
+
+async def test_a_scratch_table_starts_empty_at_each_use_and_is_emptied_at_commit(platform_pool: asyncpg.Pool) -> None:
+    columns = (("n", "integer"), ("label", "text"))
+    async with platform_pool.acquire() as conn:
+        async with conn.transaction():
+            await copy_to_scratch(conn, "scratch_test", columns, [(1, "a"), (2, "b")])
+            assert await conn.fetchval("SELECT count(*) FROM scratch_test") == 2
+            await copy_to_scratch(conn, "scratch_test", columns, [(3, "c")])  # a second batch of the transaction
+            assert await conn.fetch("SELECT n, label FROM scratch_test") == [(3, "c")]
+        assert await conn.fetchval("SELECT count(*) FROM scratch_test") == 0  # ON COMMIT DELETE ROWS

@@ -12,6 +12,7 @@ import asyncpg
 
 from relais_campaigns.domain.model import CaseSnapshot, CaseStatus, Holding, QueuedCase
 from relais_platform.contracts import Channel
+from relais_platform.db import copy_to_scratch
 
 HOLDING = "case_id, partner_id, campaign_id, status, site_id, agent_id, assignment_version"
 _QUEUED = "case_id, site_id, channel, campaign_priority, amount_due_cents, opened_at"
@@ -48,14 +49,14 @@ class NewCase(NamedTuple):
     person_key: str  # domain.person.person_key: the contact limits count the person across cases
 
 
-_NEW_CASE_COLUMNS = ", ".join(NewCase._fields).replace("address_json", "address")
-_ARRIVALS_TABLE = (
-    "CREATE TEMP TABLE IF NOT EXISTS case_arrivals (case_id uuid, partner_id text, campaign_id uuid, "
-    "external_ref text, first_name text, last_name text, phone_e164 text, phone_kind text, address text, "
-    "postcode text, department text, time_zone text, amount_due_cents bigint, campaign_priority smallint, "
-    "debt_since date, campaign_ends_on date, channel text, status text, site_id text, agent_id text, "
-    "assignment_version integer, assigned_at timestamptz, opened_at timestamptz, resolved_at timestamptz, "
-    "outcome text, person_key text) ON COMMIT DELETE ROWS")
+_ARRIVALS = (("case_id", "uuid"), ("partner_id", "text"), ("campaign_id", "uuid"), ("external_ref", "text"),
+             ("first_name", "text"), ("last_name", "text"), ("phone_e164", "text"), ("phone_kind", "text"),
+             ("address", "text"), ("postcode", "text"), ("department", "text"), ("time_zone", "text"),
+             ("amount_due_cents", "bigint"), ("campaign_priority", "smallint"), ("debt_since", "date"),
+             ("campaign_ends_on", "date"), ("channel", "text"), ("status", "text"), ("site_id", "text"),
+             ("agent_id", "text"), ("assignment_version", "integer"), ("assigned_at", "timestamptz"),
+             ("opened_at", "timestamptz"), ("resolved_at", "timestamptz"), ("outcome", "text"), ("person_key", "text"))
+_NEW_CASE_COLUMNS = ", ".join(column for column, _ in _ARRIVALS)  # NewCase's fields, in order (a unit test holds it)
 
 
 def holding_of(row: asyncpg.Record) -> Holding:
@@ -75,9 +76,7 @@ def queued_of(row: asyncpg.Record) -> QueuedCase:
 async def stage_cases(conn: asyncpg.Connection, *, cases: Sequence[NewCase]) -> None:
     """Copy new cases to this transaction's staging table (COPY encodes rows far faster than array
     parameters); `insert_staged` then inserts them."""
-    await conn.execute(_ARRIVALS_TABLE)
-    await conn.copy_records_to_table("case_arrivals", records=sorted(cases, key=lambda c: c.case_id.int),
-                                     columns=_NEW_CASE_COLUMNS.split(", "))
+    await copy_to_scratch(conn, "case_arrivals", _ARRIVALS, sorted(cases, key=lambda c: c.case_id.int))
 
 
 async def insert_staged(conn: asyncpg.Connection) -> set[uuid.UUID]:
@@ -86,7 +85,6 @@ async def insert_staged(conn: asyncpg.Connection) -> set[uuid.UUID]:
     rows = await conn.fetch(
         f"INSERT INTO cases ({_NEW_CASE_COLUMNS}) SELECT {_NEW_CASE_COLUMNS.replace('address,', 'address::jsonb,')} "
         "FROM case_arrivals ORDER BY case_id ON CONFLICT (case_id) DO NOTHING RETURNING case_id")
-    await conn.execute("TRUNCATE case_arrivals")
     return {r["case_id"] for r in rows}
 
 

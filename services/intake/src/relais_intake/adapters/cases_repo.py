@@ -10,15 +10,15 @@ import asyncpg
 import orjson
 
 from relais_intake.domain.validation import ValidCase
+from relais_platform.db import copy_to_scratch
 
 STAGING = "intake_cases_staging"
-_STAGING_COLUMNS = ("case_id", "external_ref", "first_name", "last_name", "phone_e164", "phone_kind", "address",
-                    "postcode", "department", "time_zone", "amount_due_cents", "debt_since", "extra")
-# The session's staging table, emptied at every commit: a chunk of cases is COPied in (binary, no per-value
-# array encoding) and inserted from there in one statement. JSON travels as text, cast once on the server.
-_CREATE_STAGING = (f"CREATE TEMP TABLE IF NOT EXISTS {STAGING} (case_id uuid, external_ref text, first_name text, "
-                   "last_name text, phone_e164 text, phone_kind text, address text, postcode text, department text, "
-                   "time_zone text, amount_due_cents bigint, debt_since date, extra text) ON COMMIT DELETE ROWS")
+# The session's staging table: a chunk of cases is COPied in (binary, no per-value array encoding) and inserted
+# from there in one statement. JSON travels as text, cast once on the server.
+_STAGING_COLUMNS = (("case_id", "uuid"), ("external_ref", "text"), ("first_name", "text"), ("last_name", "text"),
+                    ("phone_e164", "text"), ("phone_kind", "text"), ("address", "text"), ("postcode", "text"),
+                    ("department", "text"), ("time_zone", "text"), ("amount_due_cents", "bigint"),
+                    ("debt_since", "date"), ("extra", "text"))
 _INSERT = f"""
 INSERT INTO cases (case_id, campaign_id, partner_id, external_ref, first_name, last_name, phone_e164, phone_kind,
                    address, postcode, department, time_zone, amount_due_cents, debt_since, extra,
@@ -40,9 +40,7 @@ async def open_cases(*, conn: asyncpg.Connection, campaign_id: uuid.UUID, partne
     """
     if not records:
         return set()
-    await conn.execute(_CREATE_STAGING)
-    await conn.execute(f"DELETE FROM {STAGING}")  # an earlier batch of the same transaction (empty otherwise)
-    await conn.copy_records_to_table(STAGING, records=records, columns=_STAGING_COLUMNS)
+    await copy_to_scratch(conn, STAGING, _STAGING_COLUMNS, records)
     rows = await conn.fetch(_INSERT, campaign_id, partner_id, submission_id, opened_at)
     return {r["external_ref"] for r in rows}
 

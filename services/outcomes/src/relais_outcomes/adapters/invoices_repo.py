@@ -12,6 +12,7 @@ from relais_outcomes.adapters.billing_repo import COLUMNS, line_of
 from relais_outcomes.domain.billing import BillingLine
 from relais_outcomes.domain.invoices import Credited, CreditNote, Invoice, InvoiceBalance, document_number
 from relais_outcomes.domain.statements import Statement
+from relais_platform.db import scratch_table
 
 _INVOICE = ("number, partner_id, period, issue_date, due_date, tariff_version_id, subtotal_cents, adjustment_kind, "
             "adjustment_cents, net_cents, vat_rate_bp, vat_cents, total_cents, finalized_by, forced, created_at")
@@ -50,9 +51,8 @@ async def draft_lines(conn: asyncpg.Connection, *, partner_id: str, period: str)
 async def freeze_draft(conn: asyncpg.Connection, *, partner_id: str, period: str) -> tuple[int, int]:
     """Take the draft's lines, in statement order, into this transaction's `frozen_lines` (so the invoice holds
     exactly the lines it totals, whatever the worker adds meanwhile); returns their count and sum."""
-    await conn.execute("CREATE TEMP TABLE IF NOT EXISTS frozen_lines (line_id uuid, position integer, "
-                       "amount_cents bigint) ON COMMIT DELETE ROWS")
-    await conn.execute("DELETE FROM frozen_lines")
+    await scratch_table(conn, "frozen_lines", (("line_id", "uuid"), ("position", "integer"),
+                                              ("amount_cents", "bigint")))
     row = await conn.fetchrow(
         "WITH f AS (INSERT INTO frozen_lines SELECT l.line_id, row_number() OVER (ORDER BY l.occurred_at, l.line_id), "
         f"l.amount_cents {_DRAFT} RETURNING amount_cents) SELECT count(*), coalesce(sum(amount_cents), 0) FROM f",
