@@ -172,7 +172,7 @@ class StagedHandler:
 
 
 def consume_in_batches(app: RelaisApp, topic: str, handler: BatchHandler | StagedHandler, *, consumer: str,
-                       max_batch: int = 5000, records: bool = False) -> None:
+                       max_batch: int = 5000, records: bool = False, members: int = 1) -> None:
     """Run `handler` on batches of `topic` in the worker `app` (one of its tasks), at least once, in order per
     partition; an offset is committed only after the batch's handler returned.
 
@@ -182,14 +182,20 @@ def consume_in_batches(app: RelaisApp, topic: str, handler: BatchHandler | Stage
     afford. The handler gets raw values, or KafkaRecords with `records=True`; it does all its side effects
     in one DB transaction and must be idempotent (a record is redelivered after a crash or a rebalance).
     A StagedHandler's next batch is fetched and prepared while the current one is applied.
+
+    `members` > 1 runs that many consumers of the group in this process, each with the partitions Kafka gives
+    it, so as many transactions run at once (the database has more than one core); a handler that takes
+    locks must take them in a consistent order.
     """
     real_topic = namespaced(topic, app.topic_namespace)
     app.consumed_topics[real_topic] = consumer
     staged = handler if isinstance(handler, StagedHandler) else StagedHandler(prepare=list, apply=handler)
 
     async def run() -> None:
-        await _consume(bootstrap=_bootstrap_of(app), topic=real_topic, group_id=f"{app.conf.id}.{topic}",
-                       handler=staged, consumer=consumer, max_batch=max_batch, records=records)
+        await asyncio.gather(*(
+            _consume(bootstrap=_bootstrap_of(app), topic=real_topic, group_id=f"{app.conf.id}.{topic}",
+                     handler=staged, consumer=consumer, max_batch=max_batch, records=records)
+            for _ in range(members)))
 
     run.__name__ = run.__qualname__ = f"consume_{consumer}"
     app.task(run)

@@ -108,9 +108,9 @@ async def _true(value: bool) -> bool:
     return value
 
 
-async def _all_committed(bootstrap: str, group: str, topic: str) -> bool:
+async def _all_committed(bootstrap: str, group: str, topic: str, *, partitions: int = 2, records: int = 300) -> bool:
     committed = await _committed(bootstrap, group)
-    return sum(committed.get(TopicPartition(topic, p), 0) for p in range(2)) == 300
+    return sum(committed.get(TopicPartition(topic, p), 0) for p in range(partitions)) == records
 
 
 async def test_a_staged_handler_prepares_the_next_batch_while_the_current_one_is_applied(kafka_bootstrap: str) -> None:
@@ -146,3 +146,35 @@ async def test_a_staged_handler_prepares_the_next_batch_while_the_current_one_is
     starts = [t for kind, _, t in timeline if kind == "prepare"]
     ends = [t for kind, _, t in timeline if kind == "apply-end"]
     assert any(s < e for s, e in zip(starts[1:], ends, strict=False)), "no batch was prepared during an apply"
+
+
+async def test_members_share_the_partitions_and_run_their_batches_at_once(kafka_bootstrap: str) -> None:
+    tag = uuid.uuid4().hex[:8]
+    topic = f"relais.test.bulk-members.{tag}"
+    await ensure_topics(kafka_bootstrap, [topic], partitions=4)
+    values = [f"v{i}".encode() for i in range(400)]
+    await _produce(kafka_bootstrap, topic, values)
+    seen: list[bytes] = []
+    running, overlapped = [0], [False]
+
+    async def handler(batch: list[bytes]) -> None:
+        running[0] += 1
+        overlapped[0] |= running[0] > 1
+        await asyncio.sleep(0.2)  # a transaction's round trips: the other member runs meanwhile
+        seen.extend(batch)
+        running[0] -= 1
+
+    app = make_faust_app(app_id=f"relais-test-bulk-{tag}", bootstrap=kafka_bootstrap)
+    consume_in_batches(app, topic, handler, consumer="test.members", max_batch=20, members=2)
+    await app.start()
+    try:
+        await _until(lambda: _true(len(seen) >= 400), "every record", timeout=60)
+        await _until(lambda: _all_committed(kafka_bootstrap, f"relais-test-bulk-{tag}.{topic}", topic,
+                                            partitions=4, records=400), "offsets committed")
+    finally:
+        await app.stop()
+    assert overlapped[0], "the two members never ran a batch at the same time"
+    assert set(seen) == set(values)
+    for key in range(5):  # each partition has one member: a key's records stay in order (a record handed to a
+        mine = [v for i, v in enumerate(values) if i % 5 == key]  # member before a rebalance may come again)
+        assert list(dict.fromkeys(v for v in seen if v in set(mine))) == mine

@@ -77,6 +77,15 @@ async def test_an_event_enqueued_in_a_rolled_back_transaction_is_never_published
     assert await platform_pool.fetchval("SELECT count(*) FROM outbox") == 0
 
 
+async def test_enqueue_adds_only_the_events_not_in_the_outbox_yet(platform_pool: asyncpg.Pool) -> None:
+    events = [_event(uuid.uuid4()) for _ in range(6)]
+    async with platform_pool.acquire() as conn, conn.transaction():
+        assert await enqueue(conn, events[:2]) == 2
+        assert await enqueue(conn, events) == 4  # the COPY meets known ids: the new events are still added, once
+        rows = await conn.fetch("SELECT event_id FROM outbox ORDER BY seq")
+    assert [r["event_id"] for r in rows] == [e.id for e in events]
+
+
 async def test_relay_publishes_in_order_once_and_deletes_rows(platform_pool: asyncpg.Pool,
                                                                kafka_bootstrap: str) -> None:
     topic = f"relais.test.outbox.{uuid.uuid4().hex[:8]}"

@@ -8,6 +8,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, time, timedelta
 
+import asyncpg
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -96,3 +98,17 @@ async def test_sql_pricing_is_the_domain_pricing(outcomes_pool, outcomes_world, 
     got = {(r["line_id"], r["kind"], r["amount_cents"], r["tariff_version_id"], r["period"], r["occurred_at"],
             tuple(r["evidence_event_ids"])) for r in rows}
     assert got == _expected(events, tariffs)
+
+
+async def test_a_tariff_version_is_never_deleted_nor_renumbered(outcomes_pool) -> None:
+    """Lines name the version that priced them without a foreign key (they are priced where they are inserted):
+    the schema keeps every version instead."""
+    await truncate_all(outcomes_pool, SCHEMA)
+    tariffs = await _save_tariffs(outcomes_pool, {"acme": [(0, WINDOWS[0], {k: 100 for k in BillingKind})]})
+    version = tariffs["acme"][0].tariff_version_id
+    for statement, args in (("DELETE FROM tariff_versions WHERE tariff_version_id = $1", (version,)),
+                            ("UPDATE tariff_versions SET tariff_version_id = $2 WHERE tariff_version_id = $1",
+                             (version, uuid.uuid4()))):
+        with pytest.raises(asyncpg.RestrictViolationError, match="kept for good"):
+            await outcomes_pool.execute(statement, *args)
+    assert await outcomes_pool.fetchval("SELECT count(*) FROM tariff_versions") == 1

@@ -75,8 +75,8 @@ def test_the_fast_line_id_is_the_derived_id(kind: BillingKind, event_id: uuid.UU
 
 
 def _same_lines(work: list, lines: list[BillingLine]) -> None:
-    assert [(uuid.UUID(w.line_id), w.kind, (w.evidence_event_id,), w.partner_id, w.case_id, w.campaign_id,
-             w.occurred_at) for w in work] == [
+    assert [(uuid.UUID(w.line_id), w.kind, (uuid.UUID(w.evidence_event_id),), w.partner_id, uuid.UUID(w.case_id),
+             uuid.UUID(w.campaign_id), w.occurred_at) for w in work] == [
         (x.line_id, x.kind, x.evidence_event_ids, x.partner_id, x.case_id, x.campaign_id, x.occurred_at)
         for x in lines]
 

@@ -74,38 +74,38 @@ class BillableWork(NamedTuple):
 
     line_id: str
     kind: BillingKind
-    evidence_event_id: uuid.UUID
+    evidence_event_id: str  # ids as canonical text (str(uuid.UUID)): the hot path never builds UUID objects
     partner_id: str
-    case_id: uuid.UUID
-    campaign_id: uuid.UUID
+    case_id: str
+    campaign_id: str
     occurred_at: datetime
 
 
-def billable_work(kinds: list[BillingKind], *, evidence: uuid.UUID, partner_id: str, case_id: uuid.UUID,
-                  campaign_id: uuid.UUID, occurred_at: datetime) -> list[BillableWork]:
-    """The unpriced lines of `kinds` proven by one event (same line ids as `billable_lines_for_*`); like them,
-    refuses (ValueError) a time without a zone: its Paris day, so its tariff and month, would be a guess."""
+def billable_work(kinds: list[BillingKind], *, evidence: str, partner_id: str, case_id: str, campaign_id: str,
+                  occurred_at: datetime) -> list[BillableWork]:
+    """The unpriced lines of `kinds` proven by one event (ids as canonical text; same line ids as
+    `billable_lines_for_*`); like them, refuses (ValueError) a time without a zone: its Paris day, so its
+    tariff and month, would be a guess."""
     if not kinds:
         return []
     if occurred_at.tzinfo is None:
         raise ValueError("billing needs an aware datetime")
-    event_id = str(evidence)
-    return [BillableWork(line_id_text(kind, event_id), kind, evidence, partner_id, case_id, campaign_id, occurred_at)
+    return [BillableWork(line_id_text(kind, evidence), kind, evidence, partner_id, case_id, campaign_id, occurred_at)
             for kind in kinds]
 
 
 def attempt_work(event: Envelope[AttemptRecorded]) -> list[BillableWork]:
     """The lines an attempt earns, unpriced."""
     a = event.data
-    return billable_work(attempt_kinds(a), evidence=event.id, partner_id=a.partner_id, case_id=a.case_id,
-                         campaign_id=a.campaign_id, occurred_at=a.attempted_at)
+    return billable_work(attempt_kinds(a), evidence=str(event.id), partner_id=a.partner_id, case_id=str(a.case_id),
+                         campaign_id=str(a.campaign_id), occurred_at=a.attempted_at)
 
 
 def resolution_work(event: Envelope[CaseResolved]) -> list[BillableWork]:
     """The lines a resolution earns, unpriced."""
     r = event.data
-    return billable_work(resolution_kinds(r), evidence=event.id, partner_id=r.partner_id, case_id=r.case_id,
-                         campaign_id=r.campaign_id, occurred_at=r.resolved_at)
+    return billable_work(resolution_kinds(r), evidence=str(event.id), partner_id=r.partner_id,
+                         case_id=str(r.case_id), campaign_id=str(r.campaign_id), occurred_at=r.resolved_at)
 
 
 def _line(kind: BillingKind, *, evidence: uuid.UUID, partner_id: str, case_id: uuid.UUID,
@@ -119,11 +119,16 @@ def _line(kind: BillingKind, *, evidence: uuid.UUID, partner_id: str, case_id: u
 
 
 def attempt_kinds(attempt: AttemptRecorded) -> list[BillingKind]:
+    """What an attempt earns (see `kinds_of_attempt`)."""
+    return kinds_of_attempt(attempt.result, attempt.channel)
+
+
+def kinds_of_attempt(result: str, channel: str) -> list[BillingKind]:
     """A reached person is a successful contact; every door-to-door attempt is a visit (the trip is work)."""
     kinds: list[BillingKind] = []
-    if attempt.result == AttemptResult.REACHED:
+    if result == AttemptResult.REACHED:
         kinds.append(BillingKind.SUCCESSFUL_CONTACT)
-    if attempt.channel == Channel.DOOR_TO_DOOR:
+    if channel == Channel.DOOR_TO_DOOR:
         kinds.append(BillingKind.VISIT)
     return kinds
 

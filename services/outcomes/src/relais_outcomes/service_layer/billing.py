@@ -10,9 +10,8 @@ to JSON. Python prepares a chunk while PostgreSQL runs the previous statement (a
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import asyncpg
 import orjson
@@ -21,37 +20,22 @@ import structlog
 from relais_outcomes import SOURCE
 from relais_outcomes.adapters.billing_repo import PricedLine, price_and_insert
 from relais_outcomes.adapters.pipeline import overlapped
-from relais_outcomes.domain.billing import BillableWork, attempt_work, resolution_work
-from relais_platform.contracts import AttemptRecorded, BillingLineRecorded, CaseResolved
-from relais_platform.events import Envelope
+from relais_outcomes.domain.billing import BillableWork
+from relais_platform.contracts import BillingLineRecorded
 from relais_platform.outbox import EncodedEvent, enqueue_encoded
 
 log = structlog.get_logger(__name__)
 
-Rule = Callable[[Envelope[Any]], list[BillableWork]]
-Chunks = Iterable[Sequence[Envelope[Any]]]
 
+async def bill(*, conn: asyncpg.Connection, chunks: Iterable[Sequence[BillableWork]]) -> int:
+    """A batch of billable work (adapters/billing_codec.py reads it off the attempts and resolutions) in the
+    caller's transaction: price and insert chunk by chunk, then publish the added lines; a line already there
+    is skipped. Returns the number of lines added.
 
-async def bill_attempts(*, conn: asyncpg.Connection,
-                        chunks: Iterable[Sequence[Envelope[AttemptRecorded]]]) -> int:
-    """Bill successful contacts and visits at the tariff of the attempt time (a line already there is skipped)."""
-    return await _bill(conn, chunks, attempt_work)
-
-
-async def bill_resolutions(*, conn: asyncpg.Connection,
-                           chunks: Iterable[Sequence[Envelope[CaseResolved]]]) -> int:
-    """Bill closed cases, payment plans and referrals taken up at the resolution time (lines already there: skipped)."""
-    return await _bill(conn, chunks, resolution_work)
-
-
-async def _bill(conn: asyncpg.Connection, chunks: Chunks, rule: Rule) -> int:
-    """A batch in the caller's transaction: price and insert chunk by chunk, then publish the added lines.
-
-    Each chunk is decoded (lazily, by iterating `chunks`) and its lines computed while the database prices
-    the previous one; the outbox rows are serialised the same way.
+    Each chunk is decoded (lazily, by iterating `chunks`) while the database prices the previous one; the
+    outbox rows are serialised the same way.
     """
-    priced = await overlapped(chunks, lambda events: _work_of(events, rule),
-                              lambda work: price_and_insert(conn, work=work))
+    priced = await overlapped(chunks, list, lambda work: price_and_insert(conn, work=work))
     now, added = datetime.now(UTC), 0
     for work, lines in priced:
         _warn_unpriced(lines, work)
@@ -59,16 +43,6 @@ async def _bill(conn: asyncpg.Connection, chunks: Chunks, rule: Rule) -> int:
     await overlapped([(work, lines) for work, lines in priced if lines],
                      lambda item: published(item[1], item[0], now), lambda rows: enqueue_encoded(conn, rows))
     return added
-
-
-def _work_of(events: Sequence[Envelope[Any]], rule: Rule) -> list[BillableWork]:
-    work: list[BillableWork] = []
-    for event in events:
-        try:
-            work.extend(rule(event))
-        except ValueError as exc:  # a time without a zone: skipped like any poison event, the batch goes on
-            log.warning("unbillable event skipped", event_id=str(event.id), reason=str(exc))
-    return work
 
 
 def _warn_unpriced(added: Sequence[PricedLine], work: Sequence[BillableWork]) -> None:
@@ -95,7 +69,7 @@ def published(added: Sequence[PricedLine], work: Sequence[BillableWork], now: da
 
 
 def _encoded(w: BillableWork, line: PricedLine, time: str) -> EncodedEvent:
-    case_id = str(w.case_id)
+    case_id = w.case_id
     data = {"line_id": w.line_id, "partner_id": w.partner_id, "case_id": case_id, "campaign_id": w.campaign_id,
             "kind": w.kind, "amount_cents": line.amount_cents, "tariff_version_id": line.tariff_version_id,
             "period": line.period, "occurred_at": w.occurred_at, "evidence_event_ids": [w.evidence_event_id]}

@@ -23,8 +23,15 @@ class Consumer:
 
     topic: str
     model: type[EventData]
-    apply: Apply  # async (*, conn, events) -> Any; with dedupes_itself: async (*, conn, chunks) -> Any
-    dedupes_itself: bool = False  # bulk consumers whose writes skip what exists: no processed_events rows
+    apply: Apply  # async (*, conn, events) -> Any; with `chunk`: async (*, conn, chunks) -> Any
+    # A bulk consumer whose writes skip what exists (no processed_events rows) reads its values a chunk at a
+    # time with its own decoder: chunk(raws, consumer=name) -> what `apply` takes of each chunk.
+    chunk: Callable[..., Any] | None = None
+
+    @property
+    def dedupes_itself(self) -> bool:
+        """Its writes skip what exists: no processed_events rows."""
+        return self.chunk is not None
 
     @property
     def name(self) -> str:
@@ -40,8 +47,8 @@ def decode_batch(raws: Sequence[bytes], *, consumer: Consumer) -> list[Envelope[
 async def consume_batch(pool: asyncpg.Pool, raws: Sequence[bytes], *, consumer: Consumer) -> None:
     """Apply a batch in one transaction: only the events never processed by `consumer` take effect, so
     redeliveries change nothing."""
-    if consumer.dedupes_itself:
-        await _consume_in_chunks(pool, raws, consumer=consumer)
+    if consumer.chunk is not None:
+        await _consume_in_chunks(pool, raws, consumer=consumer, decode=consumer.chunk)
         return
     events = decode_batch(raws, consumer=consumer)
     if not events:
@@ -53,10 +60,11 @@ async def consume_batch(pool: asyncpg.Pool, raws: Sequence[bytes], *, consumer: 
             await consumer.apply(conn=conn, events=fresh)
 
 
-async def _consume_in_chunks(pool: asyncpg.Pool, raws: Sequence[bytes], *, consumer: Consumer) -> None:
+async def _consume_in_chunks(pool: asyncpg.Pool, raws: Sequence[bytes], *, consumer: Consumer,
+                             decode: Callable[..., Any]) -> None:
     """A bulk consumer's batch in one transaction, handed over as lazily decoded chunks: the handler decodes
     the next chunk while the database works on the previous one. An event repeated in a later chunk finds its
     lines there already, so it changes nothing."""
-    chunks = (decode_batch(raws[start:start + CHUNK], consumer=consumer) for start in range(0, len(raws), CHUNK))
+    chunks = (decode(raws[start:start + CHUNK], consumer=consumer.name) for start in range(0, len(raws), CHUNK))
     async with pool.acquire() as conn, conn.transaction():
         await consumer.apply(conn=conn, chunks=chunks)

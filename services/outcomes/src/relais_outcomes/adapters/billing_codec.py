@@ -1,0 +1,68 @@
+"""Billable work straight from the consumed bytes: attempts (a million a month) through orjson and plain
+checks when they have the canonical shape the campaigns service publishes, everything else (and every
+resolution) through the contract model, which skips and logs poison values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from relais_outcomes.domain.billing import BillableWork, attempt_work, billable_work, kinds_of_attempt, resolution_work
+from relais_platform.contracts import AttemptRecorded, AttemptResult, CaseResolved, Channel
+from relais_platform.events import Envelope, EventData, decode_batch
+from relais_platform.fastjson import SLUG, UUID_TEXT, canonical_event, is_moment, matches
+
+log = structlog.get_logger(__name__)
+
+_ATTEMPT_KEYS = frozenset(AttemptRecorded.model_fields)
+_CHANNELS = frozenset(c.value for c in Channel)
+_RESULTS = frozenset(r.value for r in AttemptResult)
+
+
+def attempts_work(raws: Sequence[bytes], *, consumer: str) -> list[BillableWork]:
+    """The unpriced lines a chunk of AttemptRecorded values earns, each line once, in the chunk's order."""
+    work: dict[str, BillableWork] = {}
+    for raw in raws:
+        lines = _fast_attempt(raw)
+        for line in _checked([raw], AttemptRecorded, attempt_work, consumer=consumer) if lines is None else lines:
+            work.setdefault(line.line_id, line)
+    return list(work.values())
+
+
+def resolutions_work(raws: Sequence[bytes], *, consumer: str) -> list[BillableWork]:
+    """The unpriced lines a chunk of CaseResolved values earns (a few thousand a day: the contract model)."""
+    work: dict[str, BillableWork] = {}
+    for line in _checked(raws, CaseResolved, resolution_work, consumer=consumer):
+        work.setdefault(line.line_id, line)
+    return list(work.values())
+
+
+def _checked(raws: Sequence[bytes], model: type[EventData], rule: Callable[[Envelope[Any]], list[BillableWork]],
+             *, consumer: str) -> list[BillableWork]:
+    work: list[BillableWork] = []
+    for event in decode_batch(raws, model, consumer=consumer):
+        try:
+            work.extend(rule(event))
+        except ValueError as exc:  # a time without a zone: skipped like any poison event, the batch goes on
+            log.warning("unbillable event skipped", event_id=str(event.id), reason=str(exc))
+    return work
+
+
+def _fast_attempt(raw: bytes) -> list[BillableWork] | None:
+    """The lines of `raw` when it is a canonical, valid AttemptRecorded; None when the contract model must decide."""
+    event = canonical_event(raw, AttemptRecorded.event_type, _ATTEMPT_KEYS)
+    if event is None:
+        return None
+    a = event["data"]
+    channel, result, attempted_at, callback_at = a["channel"], a["result"], a["attempted_at"], a["callback_at"]
+    if not (channel in _CHANNELS and result in _RESULTS and is_moment(attempted_at)
+            and (callback_at is None or is_moment(callback_at)) and matches(UUID_TEXT, a["attempt_id"])
+            and matches(UUID_TEXT, a["case_id"]) and matches(UUID_TEXT, a["campaign_id"])
+            and matches(SLUG, a["partner_id"]) and matches(SLUG, a["agent_id"]) and matches(SLUG, a["site_id"])):
+        return None
+    return billable_work(kinds_of_attempt(result, channel), evidence=event["id"], partner_id=a["partner_id"],
+                         case_id=a["case_id"], campaign_id=a["campaign_id"],
+                         occurred_at=datetime.fromisoformat(attempted_at))
