@@ -59,11 +59,11 @@ async def open_in_other_campaigns(*, conn: asyncpg.Connection, partner_id: str, 
     """Of `refs`, those open in another active or paused campaign of the partner, with that campaign's id."""
     if not refs:
         return {}
-    rows = await conn.fetch(
-        "SELECT DISTINCT ON (c.external_ref) c.external_ref, c.campaign_id FROM cases c "
-        "JOIN campaigns k ON k.campaign_id = c.campaign_id "
-        "WHERE c.partner_id = $1 AND c.external_ref = ANY($2::text[]) AND c.campaign_id <> $3 "
-        "  AND c.status = 'open' AND k.status IN ('active', 'paused')",
+    rows = await conn.fetch(  # through the partner's other live campaigns: no case is read when there are none
+        "SELECT DISTINCT ON (c.external_ref) c.external_ref, c.campaign_id FROM campaigns k "
+        "JOIN cases c ON c.campaign_id = k.campaign_id AND c.external_ref = ANY($2::text[]) "
+        "WHERE k.partner_id = $1 AND k.campaign_id <> $3 AND k.status IN ('active', 'paused') AND c.status = 'open' "
+        "ORDER BY c.external_ref, c.campaign_id",
         partner_id, list(refs), campaign_id,
     )
     return {r["external_ref"]: str(r["campaign_id"]) for r in rows}
