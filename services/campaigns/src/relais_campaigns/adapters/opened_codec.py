@@ -16,24 +16,19 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-import orjson
-
 from relais_platform.contracts import CaseOpened
 from relais_platform.events import decode_batch
+from relais_platform.fastjson import SLUG, UUID_TEXT, canonical_event, is_moment, matches
 
-_ENVELOPE_KEYS = frozenset({"id", "source", "type", "specversion", "time", "datacontenttype", "subject", "data"})
 _DATA_KEYS = frozenset({"case_id", "partner_id", "campaign_id", "external_ref", "customer", "amount_due_cents",
                         "debt_since", "channel_preference", "campaign_priority", "campaign_ends_on", "opened_at"})
 _CUSTOMER_KEYS = frozenset({"first_name", "last_name", "phone_e164", "phone_kind", "address", "time_zone",
                             "department"})
 _ADDRESS_KEYS = frozenset({"line1", "line2", "postcode", "city", "latitude", "longitude"})
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _PHONE = re.compile(r"\+[1-9][0-9]{6,14}")
 _POSTCODE = re.compile(r"[0-9]{5}")
 _DEPARTMENT = re.compile(r"[0-9]{2}|2A|2B|97[1-6]")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})")
 _PHONE_KINDS = frozenset({None, "mobile", "landline", "other"})
 _CHANNELS = frozenset({None, "phone", "door_to_door"})
 _BIGINT = 1 << 63
@@ -92,8 +87,8 @@ def _checked(raw: bytes, *, consumer: str) -> OpenedCase | None:
 def _fast(raw: bytes) -> OpenedCase | None:
     """The event when `raw` is a canonical, valid CaseOpened; None when the contract model must decide."""
     try:
-        event = orjson.loads(raw)
-        if type(event) is not dict or event.keys() != _ENVELOPE_KEYS or not _envelope_ok(event):
+        event = canonical_event(raw, CaseOpened.event_type, _DATA_KEYS)
+        if event is None:
             return None
         d = event["data"]
         c = d["customer"]
@@ -121,39 +116,30 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value is not None else None
 
 
-def _envelope_ok(e: dict[str, Any]) -> bool:
-    return (e["type"] == CaseOpened.event_type and _matches(_UUID, e["id"]) and type(e["source"]) is str
-            and type(e["specversion"]) is str and _is_moment(e["time"]) and type(e["datacontenttype"]) is str
-            and type(e["subject"]) is str and type(e["data"]) is dict)
-
-
 def _data_ok(d: dict[str, Any]) -> bool:
     ref, amount, priority = d["external_ref"], d["amount_due_cents"], d["campaign_priority"]
-    return (d.keys() == _DATA_KEYS and type(ref) is str and 0 < len(ref) <= 64
+    return (type(ref) is str and 0 < len(ref) <= 64
             and type(amount) is int and 0 <= amount < _BIGINT and type(priority) is int and 0 <= priority <= 9
             and d["channel_preference"] in _CHANNELS and type(d["customer"]) is dict
-            and _matches(_UUID, d["case_id"]) and _matches(_SLUG, d["partner_id"]) and _matches(_UUID, d["campaign_id"])
-            and _is_date(d["debt_since"]) and _is_date(d["campaign_ends_on"]) and _is_moment(d["opened_at"]))
+            and matches(UUID_TEXT, d["case_id"]) and matches(SLUG, d["partner_id"])
+            and matches(UUID_TEXT, d["campaign_id"])
+            and _is_date(d["debt_since"]) and _is_date(d["campaign_ends_on"]) and is_moment(d["opened_at"]))
 
 
 def _customer_ok(c: dict[str, Any]) -> bool:
     first, last, phone, address = c["first_name"], c["last_name"], c["phone_e164"], c["address"]
     return (c.keys() == _CUSTOMER_KEYS and type(first) is str and 0 < len(first) <= 100
             and type(last) is str and 0 < len(last) <= 100 and c["phone_kind"] in _PHONE_KINDS
-            and (phone is None or _matches(_PHONE, phone)) and type(c["time_zone"]) is str
-            and _matches(_DEPARTMENT, c["department"]) and (address is None or _address_ok(address)))
+            and (phone is None or matches(_PHONE, phone)) and type(c["time_zone"]) is str
+            and matches(_DEPARTMENT, c["department"]) and (address is None or _address_ok(address)))
 
 
 def _address_ok(a: Any) -> bool:
     line1, line2, city = a["line1"], a["line2"], a["city"]
     return (type(a) is dict and a.keys() == _ADDRESS_KEYS and type(line1) is str and 0 < len(line1) <= 200
             and (line2 is None or (type(line2) is str and len(line2) <= 200)) and type(city) is str
-            and 0 < len(city) <= 100 and _matches(_POSTCODE, a["postcode"]) and _is_degrees(a["latitude"], 90)
+            and 0 < len(city) <= 100 and matches(_POSTCODE, a["postcode"]) and _is_degrees(a["latitude"], 90)
             and _is_degrees(a["longitude"], 180))
-
-
-def _matches(pattern: re.Pattern[str], value: Any) -> bool:
-    return type(value) is str and pattern.fullmatch(value) is not None
 
 
 def _is_degrees(value: Any, bound: int) -> bool:
@@ -162,8 +148,4 @@ def _is_degrees(value: Any, bound: int) -> bool:
 
 def _is_date(value: Any) -> bool:
     """None (the field is optional) or a valid YYYY-MM-DD."""
-    return value is None or (_matches(_DATE, value) and date.fromisoformat(value) is not None)
-
-
-def _is_moment(value: Any) -> bool:
-    return _matches(_MOMENT, value) and datetime.fromisoformat(value) is not None
+    return value is None or (matches(_DATE, value) and date.fromisoformat(value) is not None)

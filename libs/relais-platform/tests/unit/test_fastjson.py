@@ -1,0 +1,58 @@
+"""The canonical-event reader takes only what the contract models would read the same way; anything else is left
+to them (None), and nothing it is given raises."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from relais_platform.contracts import AssignmentChanged
+from relais_platform.events import encode, envelope
+from relais_platform.fastjson import canonical_event, is_moment
+
+KEYS = frozenset(AssignmentChanged.model_fields)
+
+
+def _event() -> dict:
+    data = AssignmentChanged(case_id=uuid.uuid4(), partner_id="acme", campaign_id=uuid.uuid4(), agent_id="a1",
+                             site_id="s1", status="assigned", reason="routed",
+                             changed_at=datetime(2026, 3, 1, 9, tzinfo=UTC))
+    return orjson.loads(encode(envelope(data, source="/relais/campaigns")))
+
+
+def test_a_canonical_event_is_read_as_is() -> None:
+    event = _event()
+    assert canonical_event(orjson.dumps(event), AssignmentChanged.event_type, KEYS) == event
+
+
+@pytest.mark.parametrize("change", [
+    {"type": "relais.case.opened.v1"}, {"id": str(uuid.uuid4()).upper()}, {"time": "2026-03-01T09:00:00"},
+    {"time": "2026-02-30T09:00:00Z"}, {"extra": 1}, {"data": []}, {"subject": 3},
+])
+def test_anything_unusual_is_left_to_the_contract_model(change: dict) -> None:
+    event = {**_event(), **change}
+    assert canonical_event(orjson.dumps(event), AssignmentChanged.event_type, KEYS) is None
+
+
+def test_a_payload_with_other_fields_is_left_to_the_contract_model() -> None:
+    event = _event()
+    del event["data"]["reason"]
+    assert canonical_event(orjson.dumps(event), AssignmentChanged.event_type, KEYS) is None
+
+
+@given(st.binary(max_size=200))
+def test_no_bytes_make_it_raise(raw: bytes) -> None:
+    assert canonical_event(raw, AssignmentChanged.event_type, KEYS) is None
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2026-03-01T09:00:00Z", True), ("2026-03-01T09:00:00.123456+01:00", True), ("2026-03-01T09:00:00", False),
+    ("2026-02-29T09:00:00Z", False), ("2026-03-01 09:00:00Z", False), (20260301, False), (None, False),
+])
+def test_a_moment_is_an_existing_aware_iso_datetime(value: object, expected: bool) -> None:
+    assert is_moment(value) is expected
