@@ -87,3 +87,26 @@ async def test_a_case_with_lawful_moments_left_stays_until_they_are_gone(desk) -
     kit.clock.set_now(end)  # its last day's window has closed
     await run_housekeeping(kit.resources, now=end)
     assert (await kit.case(room_left))["status"] == "exhausted"
+
+
+async def test_an_unrouted_case_closes_as_exhausted_once_its_campaign_has_ended(campaigns_kit) -> None:
+    """No site covers Marseille: its cases wait on the unrouted queue for a supervisor to open a site; once their
+    campaign has ended on the customer's calendar, nobody may contact them any more and they close."""
+    kit = campaigns_kit
+    await kit.put_site("paris", ["75"])
+    today = kit.now.astimezone(PARIS).date()
+    events = {"ended": kit.opened(postcode="13001", ends_on=today - timedelta(days=1)),
+              "ends_today": kit.opened(postcode="13002", ends_on=today),
+              "no_end": kit.opened(postcode="13003")}
+    await kit.feed_opened(list(events.values()))
+    ids = {name: e.data.case_id for name, e in events.items()}
+    assert {(await kit.case(c))["status"] for c in ids.values()} == {"unrouted"}
+    await run_housekeeping(kit.resources, now=kit.now)
+    assert {n: (await kit.case(c))["status"] for n, c in ids.items()} == {
+        "ended": "exhausted", "ends_today": "unrouted", "no_end": "unrouted"}
+    exhausted = [e for e in await kit.assignments() if e.status is AssignmentStatus.EXHAUSTED]
+    assert [(e.case_id, e.reason) for e in exhausted] == [
+        (ids["ended"], f"no site covered its postcode before its campaign ended on {today - timedelta(days=1)}")]
+    outbox = await kit.outbox_size()
+    await run_housekeeping(kit.resources, now=kit.now + timedelta(minutes=5))  # once only
+    assert await kit.outbox_size() == outbox

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import asyncpg
 
@@ -119,6 +119,16 @@ async def exhaust(conn: asyncpg.Connection, *, case_ids: Sequence[uuid.UUID]) ->
         f"WHERE case_id = ANY($1::uuid[]) AND status IN ('assigned', 'waiting') RETURNING {HOLDING}",
         sorted(case_ids))
     return sorted((holding_of(r) for r in rows), key=lambda h: h.case_id)
+
+
+async def exhaust_unrouted(conn: asyncpg.Connection, *, now: datetime) -> list[tuple[Holding, date]]:
+    """Close as exhausted the unrouted cases whose campaign ended before today on the customer's calendar (no
+    site ever covered them in time), in case_id order, each with its campaign's end."""
+    rows = await conn.fetch(
+        "UPDATE cases SET status = 'exhausted', assignment_version = assignment_version + 1 "
+        "WHERE status = 'unrouted' AND campaign_ends_on < ($1::timestamptz AT TIME ZONE time_zone)::date "
+        f"RETURNING {HOLDING}, campaign_ends_on", now)
+    return sorted(((holding_of(r), r["campaign_ends_on"]) for r in rows), key=lambda found: found[0].case_id)
 
 
 async def exhaustion_candidates(conn: asyncpg.Connection, *, now: datetime, calendar_days: int, lookback_days: int,

@@ -22,7 +22,7 @@ from relais_campaigns.domain.model import Agent
 from relais_campaigns.service_layer.assignment import AssignmentLog, fill, give_back
 from relais_campaigns.service_layer.attempts import exhaust_cases
 from relais_platform import outbox
-from relais_platform.contracts import Channel
+from relais_platform.contracts import AssignmentStatus, Channel
 
 
 def _stale_ids(rows: list[asyncpg.Record], *, now: datetime, after_working_days: int) -> list[asyncpg.Record]:
@@ -39,8 +39,9 @@ def _stale_ids(rows: list[asyncpg.Record], *, now: datetime, after_working_days:
 
 async def release_unavailable(*, conn: asyncpg.Connection, now: datetime, after_working_days: int) -> int:
     """The periodic pass: give back cases of absent agents and untouched cases, then refill; then close as
-    exhausted the open cases no lawful contact can reach before their campaign ends. Returns how many cases
-    were released (the exhausted ones are announced by their AssignmentChanged).
+    exhausted the open cases no lawful contact can reach before their campaign ends, and the unrouted cases
+    whose campaign ended. Returns how many cases were released (the exhausted ones are announced by their
+    AssignmentChanged).
 
     Two scans find the candidates and so the sites whose agents to lock, all at once (agents before cases);
     under the locks only those candidates are checked again (a case that qualifies meanwhile waits for the
@@ -50,15 +51,17 @@ async def release_unavailable(*, conn: asyncpg.Connection, now: datetime, after_
     reach = await _reach(conn)
     doomed = await _unreachable(conn, await queue_repo.exhaustion_candidates(conn, now=now, **reach.days),
                                 reach=reach, now=now)
-    if not seen and not doomed:
-        return 0
-    agents = await staff_repo.lock_agents(  # agents first
-        conn, site_ids=sorted({r["site_id"] for r in (*seen, *doomed) if r["site_id"]}))
-    log = AssignmentLog(now=now)
-    released = await _release(conn, case_ids=[r["case_id"] for r in seen], agents=agents, log=log,
-                              before=before, after_working_days=after_working_days) if seen else 0
-    if doomed:
-        await _exhaust(conn, case_ids=[r["case_id"] for r in doomed], agents=agents, log=log, reach=reach)
+    log, released = AssignmentLog(now=now), 0
+    if seen or doomed:
+        agents = await staff_repo.lock_agents(  # agents first
+            conn, site_ids=sorted({r["site_id"] for r in (*seen, *doomed) if r["site_id"]}))
+        released = await _release(conn, case_ids=[r["case_id"] for r in seen], agents=agents, log=log,
+                                  before=before, after_working_days=after_working_days) if seen else 0
+        if doomed:
+            await _exhaust(conn, case_ids=[r["case_id"] for r in doomed], agents=agents, log=log, reach=reach)
+    for holding, ended in await queue_repo.exhaust_unrouted(conn, now=now):  # after the agents: same lock order
+        log.record(holding, AssignmentStatus.EXHAUSTED, f"no site covered its postcode before its campaign ended "
+                                                        f"on {ended}")
     await outbox.enqueue_encoded(conn, log.events)
     return released
 
