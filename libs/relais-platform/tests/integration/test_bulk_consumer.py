@@ -155,14 +155,17 @@ async def test_members_share_the_partitions_and_run_their_batches_at_once(kafka_
     values = [f"v{i}".encode() for i in range(400)]
     await _produce(kafka_bootstrap, topic, values)
     seen: list[bytes] = []
-    running, overlapped = [0], [False]
+    running, both = [0], asyncio.Event()
 
     async def handler(batch: list[bytes]) -> None:
         running[0] += 1
-        overlapped[0] |= running[0] > 1
-        await asyncio.sleep(0.2)  # a transaction's round trips: the other member runs meanwhile
+        if running[0] == 2:
+            both.set()
+        try:  # a transaction's round trips: the other member runs meanwhile (whichever joined the group later
+            await asyncio.wait_for(both.wait(), timeout=45)  # gets its partitions after a rebalance)
+        finally:
+            running[0] -= 1
         seen.extend(batch)
-        running[0] -= 1
 
     app = make_faust_app(app_id=f"relais-test-bulk-{tag}", bootstrap=kafka_bootstrap)
     consume_in_batches(app, topic, handler, consumer="test.members", max_batch=20, members=2)
@@ -173,7 +176,7 @@ async def test_members_share_the_partitions_and_run_their_batches_at_once(kafka_
                                             partitions=4, records=400), "offsets committed")
     finally:
         await app.stop()
-    assert overlapped[0], "the two members never ran a batch at the same time"
+    assert both.is_set(), "the two members never ran a batch at the same time"
     assert set(seen) == set(values)
     for key in range(5):  # each partition has one member: a key's records stay in order (a record handed to a
         mine = [v for i, v in enumerate(values) if i % 5 == key]  # member before a rebalance may come again)
