@@ -69,10 +69,9 @@ def published(added: Sequence[PricedLine], work: Sequence[BillableWork], now: da
 
 
 def _encoded(w: BillableWork, line: PricedLine, time: str) -> EncodedEvent:
-    case_id = w.case_id
-    data = {"line_id": w.line_id, "partner_id": w.partner_id, "case_id": case_id, "campaign_id": w.campaign_id,
+    data = {"line_id": w.line_id, "partner_id": w.partner_id, "case_id": w.case_id, "campaign_id": w.campaign_id,
             "kind": w.kind, "amount_cents": line.amount_cents, "tariff_version_id": line.tariff_version_id,
             "period": line.period, "occurred_at": w.occurred_at, "evidence_event_ids": [w.evidence_event_id]}
     event = {"id": w.line_id, "source": SOURCE, "type": BillingLineRecorded.event_type, "specversion": "1.0",
-             "time": time, "datacontenttype": "application/json", "subject": case_id, "data": data}
-    return EncodedEvent(line.line_id, BillingLineRecorded.topic, case_id, orjson.dumps(event))
+             "time": time, "datacontenttype": "application/json", "subject": w.case_id, "data": data}
+    return EncodedEvent(line.line_id, BillingLineRecorded.topic, w.case_id, orjson.dumps(event))
