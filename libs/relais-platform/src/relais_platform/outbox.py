@@ -35,7 +35,7 @@ async def enqueue(conn: asyncpg.Connection, events: Iterable[Envelope[Any]]) -> 
 class EncodedEvent(NamedTuple):
     """An event already serialised as its CloudEvents JSON (hot paths that build the bytes themselves)."""
 
-    event_id: uuid.UUID
+    event_id: uuid.UUID | str  # its text form will do: the outbox stores either
     topic: str
     key: str
     value: bytes

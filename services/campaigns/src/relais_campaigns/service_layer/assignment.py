@@ -7,7 +7,6 @@ Every transaction that hands out or frees an agent's capacity first locks the ag
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
@@ -22,7 +21,7 @@ from relais_campaigns.adapters import queue_repo, staff_repo
 from relais_campaigns.domain.assignment import Assignment, free_slots, plan_assignments, plan_others_first
 from relais_campaigns.domain.model import Agent, AgentLoad, CaseStatus, Holding, QueuedCase
 from relais_platform.contracts import AssignmentChanged, AssignmentStatus, Channel
-from relais_platform.ids import RELAIS_NAMESPACE, derived_id
+from relais_platform.ids import derived_id, derived_name, name_id_text
 from relais_platform.outbox import EncodedEvent
 
 _QUEUE_STATUS = {CaseStatus.WAITING: AssignmentStatus.WAITING, CaseStatus.UNROUTED: AssignmentStatus.UNROUTED}
@@ -35,16 +34,12 @@ def assignment_event_id(holding: Holding, status: AssignmentStatus) -> uuid.UUID
 
 
 _MOMENT = TypeAdapter(datetime)
-_NAMESPACE = RELAIS_NAMESPACE.bytes
 
 
-def _assignment_event_id(case_id: str, version: int, status: AssignmentStatus) -> tuple[uuid.UUID, str]:
-    """`assignment_event_id` and its text form, from the case id's text (hashed once, formatted once:
-    this runs for every case of a batch)."""
-    digest = hashlib.sha1(_NAMESPACE + f"assignment|{case_id}|{version}|{status.value}".encode()).digest()
-    event_id = uuid.UUID(bytes=digest[:16], version=5)
-    h = f"{event_id.int:032x}"
-    return event_id, f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+def _assignment_event_id(case_id: str, version: int, status: AssignmentStatus) -> str:
+    """`str(assignment_event_id(...))` from the case id's text, without building UUID objects (this runs for every
+    case of a batch; the outbox takes the id as text)."""
+    return name_id_text(derived_name("assignment", case_id, version, status.value))
 
 
 class AssignmentLog:
@@ -74,14 +69,14 @@ class AssignmentLog:
                channel: Channel | None = None) -> EncodedEvent:
         """The AssignmentChanged of `holding` now in `status`, serialised."""
         subject = str(holding.case_id)
-        event_id, event_text = _assignment_event_id(subject, holding.version, status)
+        event_id = _assignment_event_id(subject, holding.version, status)
         campaign = self._campaigns.get(holding.campaign_id) or self._campaigns.setdefault(
             holding.campaign_id, str(holding.campaign_id))
         held = status is AssignmentStatus.ASSIGNED
         data = {"case_id": subject, "partner_id": holding.partner_id, "campaign_id": campaign,
                 "status": status.value, "site_id": holding.site_id, "agent_id": holding.agent_id if held else None,
                 "channel": channel.value if channel else None, "reason": reason, "changed_at": self._moment}
-        value = orjson.dumps({"id": event_text, "source": SOURCE, "type": AssignmentChanged.event_type,
+        value = orjson.dumps({"id": event_id, "source": SOURCE, "type": AssignmentChanged.event_type,
                               "specversion": "1.0", "time": self._moment, "datacontenttype": "application/json",
                               "subject": subject, "data": data})
         return EncodedEvent(event_id, AssignmentChanged.topic, subject, value)
