@@ -133,7 +133,7 @@ async def run() -> list[str]:
             finalize = time.perf_counter() - started
             invoice = r.json()
     finally:
-        stack.stop()
+        await stack.stop()
     base_rate, rate = EVENTS / baseline, EVENTS / pipeline
     return [
         f"events: {EVENTS:,} reached calls on {topic} (produced in {produced:.1f} s)",

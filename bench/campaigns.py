@@ -212,5 +212,5 @@ async def run() -> list[str]:
         return await _worklist_bench(stack, topic, pool)
     finally:
         await pool.close()
-        stack.stop()
+        await stack.stop()
         os.environ.pop("RELAIS_CONSUMER_GROUP", None)

@@ -171,7 +171,7 @@ async def run() -> list[str]:
     try:
         lines, rate, event_size = await _intake_run(stack, bootstrap)
     finally:
-        stack.stop()
+        await stack.stop()
     baseline = await _raw_baseline(bootstrap, stack.namespace, ROWS, int(event_size))
     lines.append(f"raw baseline: aiokafka producing {ROWS:,} pre-serialised records of {event_size:.0f} B: "
                  f"{baseline:,.0f} records/s")

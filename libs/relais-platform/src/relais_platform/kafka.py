@@ -48,6 +48,22 @@ async def ensure_topics(bootstrap: str, topics: Sequence[str] = Topics.ALL, *, p
         await admin.close()
 
 
+async def delete_namespace(bootstrap: str, namespace: str) -> list[str]:
+    """Delete every topic of a topic namespace (a benchmark's or a test's private copy of the topics); returns
+    their names. A namespace left behind keeps its records on disk for the retention time: gigabytes a run."""
+    if not namespace:
+        raise ValueError("the contract topics themselves are not a namespace to delete")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = sorted(t for t in await admin.list_topics() if t.startswith(f"{namespace}."))
+        if names:
+            await admin.delete_topics(names)
+        return names
+    finally:
+        await admin.close()
+
+
 def make_producer(bootstrap: str, **overrides: Any) -> AIOKafkaProducer:
     """An idempotent producer (acks=all): a retried send never duplicates a record on the broker."""
     options: dict[str, Any] = {"enable_idempotence": True, "acks": "all", "linger_ms": 5,
