@@ -19,7 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from relais_platform.contracts import AssignmentChanged, AssignmentStatus, Topics
 from relais_platform.events import decode, encode
-from relais_platform.kafka import ensure_topics, make_producer, namespaced
+from relais_platform.kafka import delete_namespace, ensure_topics, make_producer, namespaced
 
 pytestmark = pytest.mark.integration
 CASES = int(os.environ.get("RELAIS_CAMPAIGNS_TWO_WORKERS_CASES", "20000"))
@@ -91,6 +91,7 @@ async def test_two_worker_processes_assign_every_case_once_and_never_overfill(ca
             os.killpg(w.pid, signal.SIGTERM)
         for w in workers:
             w.wait(timeout=30)
+        await delete_namespace(BOOTSTRAP, namespace)
     await _assert_each_case_once_and_no_agent_over_capacity(kit, capacity)
 
 

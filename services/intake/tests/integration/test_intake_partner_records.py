@@ -19,7 +19,7 @@ import pytest
 from relais_intake.service_layer.partner_records import RawRecord, take_records
 from relais_platform.contracts import CaseRejected, Topics
 from relais_platform.events import decode
-from relais_platform.kafka import ensure_topics, namespaced
+from relais_platform.kafka import delete_namespace, ensure_topics, namespaced
 
 pytestmark = pytest.mark.integration
 
@@ -142,6 +142,7 @@ async def test_records_produced_with_kcat_reach_the_worker(intake_client, intake
     finally:
         os.killpg(worker.pid, 15)
         worker.wait(timeout=30)
+        await delete_namespace(kafka_bootstrap, namespace)
     assert {r["external_ref"] for r in await intake_pool.fetch("SELECT external_ref FROM cases")} == {
         "KC0", "KC1", "KC2"}
     reasons = await intake_pool.fetchval("SELECT reasons FROM rejections WHERE external_ref = 'KC-BAD'")
