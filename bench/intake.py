@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.stack import BenchStack, peak_rss_mib
 from relais_platform.contracts import Topics
-from relais_platform.kafka import ensure_topics, make_producer, namespaced
+from relais_platform.kafka import delete_namespace, ensure_topics, make_producer, namespaced
 from relais_platform.testing import auth_header
 
 ROWS = int(os.environ.get("RELAIS_BENCH_INTAKE_ROWS", "1000000"))
@@ -161,6 +161,7 @@ async def _raw_baseline(bootstrap: str, namespace: str, count: int, size: int) -
         return count / (time.perf_counter() - started)
     finally:
         await producer.stop()
+        await delete_namespace(bootstrap, namespace)  # the stack already stopped and deleted the rest
 
 
 async def run() -> list[str]:
