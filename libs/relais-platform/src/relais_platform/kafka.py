@@ -162,7 +162,7 @@ class KafkaRecord:
 
     @classmethod
     def of(cls, message: Any) -> KafkaRecord:
-        """From a faust message."""
+        """From a consumed record (aiokafka's ConsumerRecord, or a faust message: both carry these fields)."""
         items = message.headers.items() if isinstance(message.headers, dict) else (message.headers or [])
         headers = [(str(k), v if isinstance(v, bytes) else str(v).encode()) for k, v in items]
         return cls(topic=message.topic, partition=message.partition, offset=message.offset, key=message.key,

@@ -41,6 +41,9 @@ class EncodedEvent(NamedTuple):
     value: bytes
 
 
+_COLUMNS = list(EncodedEvent._fields)  # the outbox columns a COPY fills
+
+
 async def enqueue_encoded(conn: asyncpg.Connection, rows: Sequence[EncodedEvent]) -> int:
     """Like `enqueue`, for events the caller serialised (its tests must decode them with the contract model).
 
@@ -62,8 +65,6 @@ async def enqueue_encoded(conn: asyncpg.Connection, rows: Sequence[EncodedEvent]
         await conn.execute("SELECT pg_notify('relais_outbox', current_schema())")
     return added
 
-
-_COLUMNS = list(EncodedEvent._fields)
 
 
 class OutboxRelay:

@@ -86,8 +86,6 @@ async def pool_on(dsn: str, schema: str) -> asyncpg.Pool:
     return await create_pool(dsn=dsn, schema=schema, min_size=1, max_size=5)
 
 
-
-
 DEFAULT_SCOPES: dict[str, dict[str, str]] = {"partner": {"partner_id": "acme"}, "agent": {"agent_id": "agent-1"},
                                              "supervisor": {"site_id": "site-1"}, "finance": {}, "admin": {}}
 

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 
 from relais_campaigns import SOURCE
 from relais_campaigns.domain.model import CaseStatus, Holding
-from relais_campaigns.service_layer.assignment import AssignmentLog, _assignment_event_id, assignment_event_id
+from relais_campaigns.service_layer.assignment import AssignmentLog, assignment_event_id
 from relais_platform.contracts import AssignmentChanged, AssignmentStatus, Channel
 from relais_platform.events import decode, encode, envelope
+from relais_platform.ids import derived_id
 
 slugs = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,20}", fullmatch=True)
 moments = st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2099, 1, 1),
@@ -27,7 +28,8 @@ def model_built(holding: Holding, status: AssignmentStatus, reason: str | None, 
         case_id=holding.case_id, partner_id=holding.partner_id, campaign_id=holding.campaign_id, status=status,
         site_id=holding.site_id, agent_id=holding.agent_id if status is AssignmentStatus.ASSIGNED else None,
         channel=channel, reason=reason, changed_at=now)
-    return envelope(data, source=SOURCE, event_id=assignment_event_id(holding, status), time=now)
+    event_id = derived_id("assignment", holding.case_id, holding.version, status)
+    return envelope(data, source=SOURCE, event_id=event_id, time=now)
 
 
 @given(slugs, st.one_of(st.none(), slugs), st.one_of(st.none(), slugs), st.integers(1, 50),
@@ -66,6 +68,5 @@ def test_queue_states_are_published_for_waiting_and_unrouted_cases_only() -> Non
 
 @given(st.uuids(), st.integers(1, 10**6), st.sampled_from(list(AssignmentStatus)))
 def test_the_hot_path_event_id_is_the_derived_one(case_id, version, status) -> None:
-    holding = Holding(case_id=case_id, partner_id="edf", campaign_id=uuid.uuid4(), status=CaseStatus.WAITING,
-                      site_id=None, agent_id=None, version=version)
-    assert _assignment_event_id(str(case_id), version, status) == str(assignment_event_id(holding, status))
+    expected = derived_id("assignment", case_id, version, status)
+    assert assignment_event_id(str(case_id), version, status) == str(expected)

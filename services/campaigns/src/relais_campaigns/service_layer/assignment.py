@@ -21,24 +21,19 @@ from relais_campaigns.adapters import queue_repo, staff_repo
 from relais_campaigns.domain.assignment import Assignment, free_slots, plan_assignments, plan_others_first
 from relais_campaigns.domain.model import Agent, AgentLoad, CaseStatus, Holding, QueuedCase
 from relais_platform.contracts import AssignmentChanged, AssignmentStatus, Channel
-from relais_platform.ids import derived_id, derived_name, name_id_text
+from relais_platform.ids import derived_name, name_id_text
 from relais_platform.outbox import EncodedEvent
 
 _QUEUE_STATUS = {CaseStatus.WAITING: AssignmentStatus.WAITING, CaseStatus.UNROUTED: AssignmentStatus.UNROUTED}
 
 
-def assignment_event_id(holding: Holding, status: AssignmentStatus) -> uuid.UUID:
-    """Deterministic: the same change of the same case always gets the same event id, so re-running
-    a transaction (redelivery, retry) never publishes a change twice."""
-    return derived_id("assignment", holding.case_id, holding.version, status)
-
-
 _MOMENT = TypeAdapter(datetime)
 
 
-def _assignment_event_id(case_id: str, version: int, status: AssignmentStatus) -> str:
-    """`str(assignment_event_id(...))` from the case id's text, without building UUID objects (this runs for every
-    case of a batch; the outbox takes the id as text)."""
+def assignment_event_id(case_id: str, version: int, status: AssignmentStatus) -> str:
+    """Deterministic: the same change of the same case always gets the same event id, so re-running a transaction
+    (redelivery, retry) never publishes a change twice. `derived_id("assignment", case_id, version, status)` as text,
+    without building UUID objects (this runs for every case of a batch; the outbox takes the id as text)."""
     return name_id_text(derived_name("assignment", case_id, version, status.value))
 
 
@@ -69,7 +64,7 @@ class AssignmentLog:
                channel: Channel | None = None) -> EncodedEvent:
         """The AssignmentChanged of `holding` now in `status`, serialised."""
         subject = str(holding.case_id)
-        event_id = _assignment_event_id(subject, holding.version, status)
+        event_id = assignment_event_id(subject, holding.version, status)
         campaign = self._campaigns.get(holding.campaign_id) or self._campaigns.setdefault(
             holding.campaign_id, str(holding.campaign_id))
         held = status is AssignmentStatus.ASSIGNED

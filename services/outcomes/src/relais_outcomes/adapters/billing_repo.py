@@ -73,20 +73,3 @@ def line_of(row: asyncpg.Record) -> BillingLine:
         tariff_version_id=row["tariff_version_id"], period=row["period"], occurred_at=row["occurred_at"],
         evidence_event_ids=tuple(row["evidence_event_ids"]),
     )
-
-
-async def lines_of_period(conn: asyncpg.Connection, *, partner_id: str, period: str) -> list[BillingLine]:
-    """A partner's lines for a billing month, in the order the work happened."""
-    rows = await conn.fetch(
-        f"SELECT {COLUMNS} FROM billing_lines WHERE partner_id = $1 AND period = $2 ORDER BY occurred_at, line_id",
-        partner_id, period,
-    )
-    return [line_of(r) for r in rows]
-
-
-async def lines_of_case(conn: asyncpg.Connection, *, case_id: uuid.UUID) -> list[BillingLine]:
-    """Every line billed for one case, in the order the work happened."""
-    rows = await conn.fetch(
-        f"SELECT {COLUMNS} FROM billing_lines WHERE case_id = $1 ORDER BY occurred_at, line_id", case_id,
-    )
-    return [line_of(r) for r in rows]
