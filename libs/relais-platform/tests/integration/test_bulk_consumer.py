@@ -35,6 +35,20 @@ async def _produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
         await producer.stop()
 
 
+async def _filled_topic(bootstrap: str, name: str, *, partitions: int, values: list[bytes]) -> tuple[str, str]:
+    """A fresh topic `relais.test.<name>.<tag>` holding `values` (record i keyed i % 5); returns (tag, topic)."""
+    tag = uuid.uuid4().hex[:8]
+    topic = f"relais.test.{name}.{tag}"
+    await ensure_topics(bootstrap, [topic], partitions=partitions)
+    await _produce(bootstrap, topic, values)
+    return tag, topic
+
+
+def _of_key(values: list[bytes], key: int) -> list[bytes]:
+    """The values produced under one key, in production order."""
+    return [v for i, v in enumerate(values) if i % 5 == key]
+
+
 async def _committed(bootstrap: str, group: str) -> dict[TopicPartition, int]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -53,11 +67,8 @@ async def _until(predicate, what: str, timeout: float = 30) -> None:
 
 
 async def test_batches_are_retried_until_they_succeed_and_only_then_committed(kafka_bootstrap: str) -> None:
-    tag = uuid.uuid4().hex[:8]
-    topic = f"relais.test.bulk.{tag}"
-    await ensure_topics(kafka_bootstrap, [topic], partitions=2)
     values = [f"v{i}".encode() for i in range(300)]
-    await _produce(kafka_bootstrap, topic, values)
+    tag, topic = await _filled_topic(kafka_bootstrap, "bulk", partitions=2, values=values)
     seen: list[bytes] = []
     failures = [2]  # the first two calls fail (a database outage, say)
 
@@ -78,15 +89,12 @@ async def test_batches_are_retried_until_they_succeed_and_only_then_committed(ka
         await app.stop()
     assert sorted(seen) == sorted(values) and len(seen) == 300  # none lost, none twice (no rebalance here)
     for key in range(5):  # in order within a key (one partition per key)
-        mine = [v for i, v in enumerate(values) if i % 5 == key]
+        mine = _of_key(values, key)
         assert [v for v in seen if v in set(mine)] == mine
 
 
 async def test_records_mode_hands_keys_headers_and_positions(kafka_bootstrap: str) -> None:
-    tag = uuid.uuid4().hex[:8]
-    topic = f"relais.test.bulk-records.{tag}"
-    await ensure_topics(kafka_bootstrap, [topic], partitions=1)
-    await _produce(kafka_bootstrap, topic, [b"a", b"b"])
+    tag, topic = await _filled_topic(kafka_bootstrap, "bulk-records", partitions=1, values=[b"a", b"b"])
     got: list[KafkaRecord] = []
 
     async def handler(batch: list[KafkaRecord]) -> None:
@@ -114,11 +122,8 @@ async def _all_committed(bootstrap: str, group: str, topic: str, *, partitions: 
 
 
 async def test_a_staged_handler_prepares_the_next_batch_while_the_current_one_is_applied(kafka_bootstrap: str) -> None:
-    tag = uuid.uuid4().hex[:8]
-    topic = f"relais.test.bulk-staged.{tag}"
-    await ensure_topics(kafka_bootstrap, [topic], partitions=1)
     values = [f"v{i}".encode() for i in range(400)]
-    await _produce(kafka_bootstrap, topic, values)
+    tag, topic = await _filled_topic(kafka_bootstrap, "bulk-staged", partitions=1, values=values)
     timeline: list[tuple[str, int, float]] = []
     applied: list[bytes] = []
     prepare_threads: set[str] = set()
@@ -149,11 +154,8 @@ async def test_a_staged_handler_prepares_the_next_batch_while_the_current_one_is
 
 
 async def test_members_share_the_partitions_and_run_their_batches_at_once(kafka_bootstrap: str) -> None:
-    tag = uuid.uuid4().hex[:8]
-    topic = f"relais.test.bulk-members.{tag}"
-    await ensure_topics(kafka_bootstrap, [topic], partitions=4)
     values = [f"v{i}".encode() for i in range(400)]
-    await _produce(kafka_bootstrap, topic, values)
+    tag, topic = await _filled_topic(kafka_bootstrap, "bulk-members", partitions=4, values=values)
     seen: list[bytes] = []
     running, both = [0], asyncio.Event()
 
@@ -179,5 +181,5 @@ async def test_members_share_the_partitions_and_run_their_batches_at_once(kafka_
     assert both.is_set(), "the two members never ran a batch at the same time"
     assert set(seen) == set(values)
     for key in range(5):  # each partition has one member: a key's records stay in order (a record handed to a
-        mine = [v for i, v in enumerate(values) if i % 5 == key]  # member before a rebalance may come again)
+        mine = _of_key(values, key)  # member before a rebalance may come again)
         assert list(dict.fromkeys(v for v in seen if v in set(mine))) == mine
