@@ -68,8 +68,8 @@ start() {
     # (fsync, synchronous commit); bulk writes get room before a checkpoint and compressed full-page images.
     as_pg "$BIN/pg_ctl" -D "$PGDATA" -l "$PGLOG" -w -t 60 start \
       -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 \
-          -c shared_buffers=256MB -c fsync=on -c synchronous_commit=on \
-          -c max_wal_size=4GB -c wal_compression=on -c checkpoint_timeout=15min" >/dev/null \
+          -c shared_buffers=1GB -c fsync=on -c synchronous_commit=on \
+          -c max_wal_size=4GB -c wal_compression=lz4 -c checkpoint_timeout=15min" >/dev/null \
       || die "PostgreSQL did not start; see $PGLOG"
   fi
   local i
