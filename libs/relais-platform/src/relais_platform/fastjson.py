@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import orjson
@@ -23,6 +24,22 @@ MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0
 def matches(pattern: re.Pattern[str], value: Any) -> bool:
     """`value` is a string that `pattern` matches whole."""
     return type(value) is str and pattern.fullmatch(value) is not None
+
+
+def all_match(pattern: re.Pattern[str], *values: Any) -> bool:
+    """Every value is a string without a newline that `pattern` matches whole, checked in one regex pass over
+    them all (a call per value was a tenth of a bulk consumer's Python): the values joined by newlines against
+    `pattern` repeated once per value, newline-separated."""
+    try:
+        joined = "\n".join(values)
+    except TypeError:  # not all strings
+        return False
+    return joined.count("\n") == len(values) - 1 and _repeated(pattern, len(values)).fullmatch(joined) is not None
+
+
+@cache
+def _repeated(pattern: re.Pattern[str], count: int) -> re.Pattern[str]:
+    return re.compile("\n".join([f"(?:{pattern.pattern})"] * count), pattern.flags)
 
 
 def is_moment(value: Any) -> bool:

@@ -3,6 +3,7 @@ to them (None), and nothing it is given raises."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from relais_platform.contracts import AssignmentChanged
 from relais_platform.events import encode, envelope
-from relais_platform.fastjson import canonical_event, is_moment
+from relais_platform.fastjson import MOMENT, SLUG, UUID_TEXT, all_match, canonical_event, is_moment, matches
 
 KEYS = frozenset(AssignmentChanged.model_fields)
 
@@ -56,3 +57,23 @@ def test_no_bytes_make_it_raise(raw: bytes) -> None:
 ])
 def test_a_moment_is_an_existing_aware_iso_datetime(value: object, expected: bool) -> None:
     assert is_moment(value) is expected
+
+
+ids_or_not = st.one_of(st.uuids().map(str), st.text(max_size=40), st.none(), st.integers(),
+                       st.lists(st.uuids().map(str), min_size=2, max_size=2).map("\n".join))
+
+
+@given(st.lists(ids_or_not, min_size=1, max_size=5))
+def test_all_match_is_matches_of_each_value(values: list) -> None:
+    assert all_match(UUID_TEXT, *values) == all(matches(UUID_TEXT, v) for v in values)
+
+
+@pytest.mark.parametrize("values", [["acme", "agent-1"], ["acme", "acme\nagent-1"], ["acme", ""], ["acme\n", "a"]])
+def test_all_match_counts_its_values(values: list[str]) -> None:
+    assert all_match(SLUG, *values) == all(matches(SLUG, v) for v in values)
+
+
+def test_all_match_takes_no_value_with_a_newline_even_when_the_pattern_would() -> None:
+    anything = re.compile(r".*", re.DOTALL)
+    assert all_match(anything, "a", "b c") and not all_match(anything, "a\nb", "c")
+    assert all_match(MOMENT, "2026-10-01T08:00:00+02:00", "2026-10-01T08:00:00.5Z")

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from relais_platform.contracts import CaseOpened
 from relais_platform.events import decode_batch
-from relais_platform.fastjson import SLUG, UUID_TEXT, canonical_event, is_moment, matches
+from relais_platform.fastjson import SLUG, UUID_TEXT, all_match, canonical_event, is_moment, matches
 
 _DATA_KEYS = frozenset({"case_id", "partner_id", "campaign_id", "external_ref", "customer", "amount_due_cents",
                         "debt_since", "channel_preference", "campaign_priority", "campaign_ends_on", "opened_at"})
@@ -121,8 +121,7 @@ def _data_ok(d: dict[str, Any]) -> bool:
     return (type(ref) is str and 0 < len(ref) <= 64
             and type(amount) is int and 0 <= amount < _BIGINT and type(priority) is int and 0 <= priority <= 9
             and d["channel_preference"] in _CHANNELS and type(d["customer"]) is dict
-            and matches(UUID_TEXT, d["case_id"]) and matches(SLUG, d["partner_id"])
-            and matches(UUID_TEXT, d["campaign_id"])
+            and all_match(UUID_TEXT, d["case_id"], d["campaign_id"]) and matches(SLUG, d["partner_id"])
             and _is_date(d["debt_since"]) and _is_date(d["campaign_ends_on"]) and is_moment(d["opened_at"]))
 
 

@@ -13,7 +13,7 @@ import structlog
 from relais_outcomes.domain.billing import BillableWork, attempt_work, billable_work, kinds_of_attempt, resolution_work
 from relais_platform.contracts import AttemptRecorded, AttemptResult, CaseResolved, Channel
 from relais_platform.events import Envelope, EventData, decode_batch
-from relais_platform.fastjson import SLUG, UUID_TEXT, canonical_event, is_moment, matches
+from relais_platform.fastjson import SLUG, UUID_TEXT, all_match, canonical_event, is_moment
 
 log = structlog.get_logger(__name__)
 
@@ -59,9 +59,9 @@ def _fast_attempt(raw: bytes) -> list[BillableWork] | None:
     a = event["data"]
     channel, result, attempted_at, callback_at = a["channel"], a["result"], a["attempted_at"], a["callback_at"]
     if not (channel in _CHANNELS and result in _RESULTS and is_moment(attempted_at)
-            and (callback_at is None or is_moment(callback_at)) and matches(UUID_TEXT, a["attempt_id"])
-            and matches(UUID_TEXT, a["case_id"]) and matches(UUID_TEXT, a["campaign_id"])
-            and matches(SLUG, a["partner_id"]) and matches(SLUG, a["agent_id"]) and matches(SLUG, a["site_id"])):
+            and (callback_at is None or is_moment(callback_at))
+            and all_match(UUID_TEXT, a["attempt_id"], a["case_id"], a["campaign_id"])
+            and all_match(SLUG, a["partner_id"], a["agent_id"], a["site_id"])):
         return None
     return billable_work(kinds_of_attempt(result, channel), evidence=event["id"], partner_id=a["partner_id"],
                          case_id=a["case_id"], campaign_id=a["campaign_id"],
