@@ -98,7 +98,7 @@ async def _wait_lines(dsn: str) -> tuple[float, int]:
     try:
         while True:
             count = await conn.fetchval("SELECT count(*) FROM billing_lines")
-            if count >= EVENTS:
+            if count >= EVENTS and not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM outbox)"):
                 return time.perf_counter() - started, count
             await asyncio.sleep(1)
     finally:
