@@ -20,7 +20,7 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer
 
-from bench.stack import BenchStack, peak_rss_mib
+from bench.stack import BenchStack, CpuMeter, peak_rss_mib
 from relais_platform.auth import mint_token
 from relais_platform.config import DEFAULT_JWT_SECRET
 from relais_platform.contracts import Topics
@@ -119,13 +119,17 @@ async def run() -> list[str]:
                     "effective_from": "2026-01-01", "vat_rate_bp": 2000, "fees": FEES})
                 r.raise_for_status()
             produced = await _produce(bootstrap, topic)
+            meter = CpuMeter.start(stack)
             baseline = await _baseline(bootstrap, topic, stack.database_url)
+            baseline_cpu = meter.per_item(EVENTS)
             # The worker starts only now, on its own consumer group, so the demo stack's group never rebalances.
             started = time.perf_counter()
             await stack.start_worker("outcomes",
                                      RELAIS_LOG_LEVEL=os.environ.get("RELAIS_BENCH_WORKER_LOG_LEVEL", "WARNING"))
             ready = time.perf_counter() - started
+            meter = CpuMeter.start(stack)
             pipeline, lines = await _wait_lines(stack.database_url)
+            pipeline_cpu = meter.per_item(EVENTS)
             rss = peak_rss_mib(stack.processes["outcomes-worker"].pid)
             started = time.perf_counter()
             r = await client.post(f"/v1/partners/{PARTNERS[0]}/statements/{PERIOD}/finalize")
@@ -138,8 +142,10 @@ async def run() -> list[str]:
     return [
         f"events: {EVENTS:,} reached calls on {topic} (produced in {produced:.1f} s)",
         f"baseline raw consume + COPY: {baseline:.1f} s = {base_rate:,.0f} events/s",
+        f"  {baseline_cpu}",
         f"outcomes worker to priced lines (+ outbox, published): {pipeline:.1f} s after ready ({ready:.1f} s to "
         f"start) = {rate:,.0f} events/s = {100 * rate / base_rate:.0f} % of baseline (goal >= 40 %)",
+        f"  {pipeline_cpu}",
         f"billing lines: {lines:,}; worker peak RSS {rss:.0f} MiB",
         f"finalise {PARTNERS[0]} {PERIOD}: {invoice['number']} with {invoice['line_count']:,} lines, total "
         f"{invoice['total_cents']:,} cents TTC, in {finalize:.1f} s",

@@ -23,7 +23,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench.stack import BenchStack
+from bench.stack import BenchStack, CpuMeter
 from relais_campaigns.domain.calendar import is_public_holiday
 from relais_platform.contracts import Address, CaseOpened, Customer, Topics
 from relais_platform.events import encode, envelope
@@ -197,13 +197,16 @@ async def run() -> list[str]:
         await _produce(topic, records)
         produced = time.perf_counter() - started
         await stack.start_worker("campaigns")
+        meter = CpuMeter.start(stack)
         started = time.perf_counter()
         await _wait_assigned(pool, CASES)
         elapsed = time.perf_counter() - started
+        cpu = meter.per_item(CASES)
         rate = CASES / elapsed
         baseline = await _raw_baseline(topic, CASES, stack.database_url)
         lines = [f"{CASES:,} CaseOpened produced in {produced:.1f} s; the worker, started then, assigned them all "
                  f"in {elapsed:.1f} s after it was ready: {rate:,.0f} cases/s",
+                 f"  {cpu}",
                  f"raw baseline: aiokafka consuming the same {CASES:,} records + copy_records_to_table of "
                  f"the same rows: {baseline:,.0f} records/s",
                  f"campaigns / raw: {rate / baseline:.0%} (goal >= 40%)"]

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench.stack import BenchStack, peak_rss_mib
+from bench.stack import BenchStack, CpuMeter, peak_rss_mib
 from relais_platform.contracts import Topics
 from relais_platform.kafka import delete_namespace, ensure_topics, make_producer, namespaced
 from relais_platform.testing import auth_header
@@ -103,6 +103,7 @@ async def _intake_run(stack: BenchStack, bootstrap: str) -> tuple[list[str], int
         counter = asyncio.create_task(_count_opened(consumer, target, counted))
         pids = {n: p.pid for n, p in stack.processes.items()}
         samples: list[tuple[float, float]] = []
+        meter = CpuMeter.start(stack)  # the bench client writes the CSV as it uploads it
         started = time.perf_counter()
         response = await client.post(f"/v1/campaigns/{campaign['campaign_id']}/cases/upload",
                                      content=_csv(ROWS), headers={"Content-Type": "text/csv"})
@@ -115,6 +116,7 @@ async def _intake_run(stack: BenchStack, bootstrap: str) -> tuple[list[str], int
         target.set_result(sub["accepted"])
         await counter
         elapsed = time.perf_counter() - started
+        cpu = meter.per_item(ROWS)
         event_size = await _mean_event_size(consumer)
         await consumer.stop()
     rss = {name: peak_rss_mib(pid) for name, pid in pids.items()}
@@ -126,6 +128,7 @@ async def _intake_run(stack: BenchStack, bootstrap: str) -> tuple[list[str], int
         f"upload streamed in {uploaded:.1f} s; validated and stored at {validated:.1f} s; "
         f"last CaseOpened on Kafka at {elapsed:.1f} s",
         f"intake end to end: {ROWS / elapsed:,.0f} rows/s",
+        f"  {cpu}",
         f"peak RSS: api {rss['intake-api']:.0f} MiB, worker {rss['intake-worker']:.0f} MiB",
         f"worker peak RSS by the first quarter of the file: {max(early, default=float('nan')):.0f} MiB, "
         f"by its last quarter: {max(late, default=float('nan')):.0f} MiB (flat = memory does not grow with the file)",

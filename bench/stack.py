@@ -43,6 +43,72 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _process_cpu() -> dict[int, tuple[str, float]]:
+    """Every process's command line and CPU seconds (user + system) so far, from /proc."""
+    found: dict[int, tuple[str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        found[int(entry.name)] = command, (int(fields[11]) + int(fields[12])) / _TICKS
+    return found
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds used by a stack's processes, its database's PostgreSQL backends, PostgreSQL's own background
+    processes, Kafka and the bench itself between `CpuMeter.start` and `used`: steadier than a rate on a noisy
+    machine, and it says where the time went. /proc is read twice a second, so a process that exits in between
+    (a connection closed) counts up to its last reading."""
+
+    stack: BenchStack
+    before: dict[int, tuple[str, float]]
+    latest: dict[int, tuple[str, float]] = field(default_factory=dict)
+    sampler: asyncio.Task[None] | None = None
+
+    @classmethod
+    def start(cls, stack: BenchStack) -> CpuMeter:
+        meter = cls(stack, _process_cpu())
+        meter.sampler = asyncio.get_running_loop().create_task(meter._sample())
+        return meter
+
+    async def _sample(self) -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            self.latest.update(_process_cpu())
+
+    def used(self) -> dict[str, float]:
+        if self.sampler is not None:
+            self.sampler.cancel()
+        self.latest.update(_process_cpu())
+        names = {os.getpid(): "bench client", **{p.pid: name for name, p in self.stack.processes.items()}}
+        used: dict[str, float] = {}
+        for pid, (command, seconds) in self.latest.items():
+            role = names.get(pid) or self._role(command)
+            if role is not None:
+                used[role] = used.get(role, 0.0) + seconds - self.before.get(pid, (command, 0.0))[1]
+        return used
+
+    def _role(self, command: str) -> str | None:
+        if command.startswith("postgres: "):  # a client's backend reads "postgres: user database host(port) state"
+            client = "127.0.0.1(" in command
+            return "postgresql" if not client or f" {self.stack.database} " in command else None
+        return "kafka" if "kafka.Kafka" in command else None
+
+    def per_item(self, items: int) -> str:
+        """`used` as µs of CPU per item, largest first, with the total."""
+        used = sorted(self.used().items(), key=lambda kv: -kv[1])
+        parts = [f"{role} {1e6 * seconds / items:,.1f}" for role, seconds in used if seconds > 0]
+        return f"CPU µs per item: {', '.join(parts)}; total {1e6 * sum(s for _, s in used) / items:,.1f}"
+
+
 @dataclass
 class BenchStack:
     """Services started for one benchmark run; `env` is what they (and the bench) use."""
