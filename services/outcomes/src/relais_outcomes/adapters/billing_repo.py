@@ -30,21 +30,17 @@ class PricedLine(NamedTuple):
 _FEE_OF_KIND = "CASE w.kind " + " ".join(f"WHEN '{k}' THEN v.{c}" for k, c in FEE_COLUMNS.items()) + " END"
 _PARIS_TIME = f"(w.occurred_at AT TIME ZONE '{BILLING_ZONE.key}')"
 
-# One statement per chunk of a batch (its lines as one JSON array of BillableWork tuples: orjson writes it in a tenth
-# of the time asyncpg takes to encode seven arrays, the worker's busiest thread): share-lock the tariffs of
+# One statement per chunk of a batch (its lines as arrays, one per BillableWork field): share-lock the tariffs of
 # the chunk's partners (a version cannot be replaced while it prices lines), price each line with the version in
 # force on its Paris calendar day (the latest effective_from on or before it; none: unpriced at 0), insert in
 # batch order and return what was really added. ON CONFLICT DO NOTHING skips a redelivered or replayed line (its
 # line_id derives from the evidence event) and a second once-per-case line (billing_lines_once_per_case), as
 # domain/billing.py says: the lines dedupe themselves, so the billing consumers keep no processed_events rows
-# (a fifth of the database's work per event). That skip probes every unique index before each insert (an eighth
-# of the database's work in the bench), so a chunk is first inserted without it, in a savepoint, and only a
-# chunk that meets a known line (a replay, a redelivery, a second closure) runs again with it.
-_PRICE_AND_INSERT = f"""
+# (a fifth of the database's work per event).
+PRICE_AND_INSERT = f"""
 WITH work AS (
-    SELECT (e->>0)::uuid AS line_id, e->>1 AS kind, (e->>2)::uuid AS evidence_event_id, e->>3 AS partner_id,
-           (e->>4)::uuid AS case_id, (e->>5)::uuid AS campaign_id, (e->>6)::timestamptz AS occurred_at, n
-    FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS w(e, n)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::uuid[], $6::uuid[], $7::timestamptz[])
+        WITH ORDINALITY AS w(line_id, kind, evidence_event_id, partner_id, case_id, campaign_id, occurred_at, n)
 ), locked AS MATERIALIZED (
     SELECT tariff_version_id, partner_id, effective_from, {", ".join(FEE_COLUMNS.values())} FROM tariff_versions
     WHERE partner_id IN (SELECT partner_id FROM work) FOR SHARE
@@ -58,22 +54,15 @@ FROM work w
 LEFT JOIN versions v ON v.partner_id = w.partner_id AND v.effective_from <= {_PARIS_TIME}::date
                     AND (v.until IS NULL OR {_PARIS_TIME}::date < v.until)
 ORDER BY w.n
-{{on_conflict}} RETURNING line_id, line_id::text, amount_cents, tariff_version_id::text, period
+ON CONFLICT DO NOTHING RETURNING line_id, line_id::text, amount_cents, tariff_version_id::text, period
 """
-INSERT_NEW, PRICE_AND_INSERT = (_PRICE_AND_INSERT.replace("{on_conflict}", c) for c in ("", "ON CONFLICT DO NOTHING"))
 
 
 async def price_and_insert(conn: asyncpg.Connection, *, work: Sequence[BillableWork]) -> list[PricedLine]:
     """Insert the priced lines of `work` that are not there yet; returns the lines really added, in order."""
     if not work:
         return []
-    lines = [tuple(w) for w in work]  # the pool's jsonb codec writes them with orjson: each field in work's column
-    try:
-        async with conn.transaction():  # a savepoint: a line already there undoes this chunk's insert only
-            rows = await conn.fetch(INSERT_NEW, lines)
-    except asyncpg.UniqueViolationError:
-        rows = await conn.fetch(PRICE_AND_INSERT, lines)
-    return [PricedLine(*r) for r in rows]
+    return [PricedLine(*r) for r in await conn.fetch(PRICE_AND_INSERT, *zip(*work, strict=True))]
 
 
 
