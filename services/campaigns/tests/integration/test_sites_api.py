@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 
 from relais_platform.contracts import AssignmentStatus
@@ -106,3 +107,16 @@ async def test_a_site_that_now_covers_unrouted_cases_takes_them_at_once(campaign
     latest = {e.case_id: e for e in await kit.assignments()}
     assert latest[lyon_cases[0].data.case_id].status is AssignmentStatus.ASSIGNED
     assert latest[lyon_cases[1].data.case_id].status is AssignmentStatus.WAITING
+
+
+async def test_sites_and_agents_are_never_deleted_nor_renumbered(campaigns_kit) -> None:
+    """The schema's rule since the cases' foreign keys to them went (migration 0009): what cases name stays."""
+    await campaigns_kit.put_site("paris-11", ["75011"])
+    await campaigns_kit.put_agent("a-1", "paris-11")
+    await campaigns_kit.feed_opened([campaigns_kit.opened()])
+    for statement in ("DELETE FROM sites", "DELETE FROM agents", "UPDATE sites SET site_id = 'elsewhere'",
+                      "UPDATE agents SET agent_id = 'someone-else'"):
+        with pytest.raises(asyncpg.RestrictViolationError, match="kept for good"):
+            await campaigns_kit.pool.execute(statement)
+    assert await campaigns_kit.pool.fetchval(
+        "SELECT count(*) FROM cases JOIN sites USING (site_id) JOIN agents USING (agent_id)") == 1
