@@ -153,6 +153,8 @@ async def _raw_baseline(bootstrap: str, namespace: str, count: int, size: int) -
     payloads = [os.urandom(size // 2).hex().encode()[:size] for _ in range(64)]
     keys = [str(i).encode() for i in range(64)]
     try:
+        for partition in await producer.partitions_for(topic):  # leaders elected before the clock starts
+            await producer.send_and_wait(topic, b"warm-up", partition=partition)
         started = time.perf_counter()
         pending = []
         for i in range(count):
