@@ -20,7 +20,7 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer
 
-from bench.stack import BenchStack, CpuMeter, peak_rss_mib
+from bench.stack import BenchStack, CpuMeter, peak_rss_mib, wait_committed
 from relais_platform.auth import mint_token
 from relais_platform.config import DEFAULT_JWT_SECRET
 from relais_platform.contracts import Topics
@@ -92,15 +92,17 @@ async def _baseline(bootstrap: str, topic: str, dsn: str) -> float:
         await conn.close()
 
 
-async def _wait_lines(dsn: str) -> tuple[float, int]:
-    conn = await asyncpg.connect(dsn, server_settings={"search_path": "outcomes"})
+async def _wait_lines(dsn: str, namespace: str, topic: str) -> tuple[float, int]:
+    """Until every event is committed by the worker, every line is in and the outbox is empty (published)."""
     started = time.perf_counter()
+    await wait_committed(namespace, topic, EVENTS)
+    conn = await asyncpg.connect(dsn, server_settings={"search_path": "outcomes"})
     try:
         while True:
             count = await conn.fetchval("SELECT count(*) FROM billing_lines")
             if count >= EVENTS and not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM outbox)"):
                 return time.perf_counter() - started, count
-            await asyncio.sleep(1)
+            await asyncio.sleep(0.25)
     finally:
         await conn.close()
 
@@ -128,7 +130,7 @@ async def run() -> list[str]:
                                      RELAIS_LOG_LEVEL=os.environ.get("RELAIS_BENCH_WORKER_LOG_LEVEL", "WARNING"))
             ready = time.perf_counter() - started
             meter = CpuMeter.start(stack)
-            pipeline, lines = await _wait_lines(stack.database_url)
+            pipeline, lines = await _wait_lines(stack.database_url, stack.namespace, topic)
             pipeline_cpu = meter.per_item(EVENTS)
             rss = peak_rss_mib(stack.processes["outcomes-worker"].pid)
             started = time.perf_counter()

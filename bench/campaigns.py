@@ -23,7 +23,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench.stack import BenchStack, CpuMeter
+from bench.stack import BenchStack, CpuMeter, wait_committed
 from relais_campaigns.domain.calendar import is_public_holiday
 from relais_platform.contracts import Address, CaseOpened, Customer, Topics
 from relais_platform.events import encode, envelope
@@ -199,6 +199,7 @@ async def run() -> list[str]:
         await stack.start_worker("campaigns")
         meter = CpuMeter.start(stack)
         started = time.perf_counter()
+        await wait_committed(stack.namespace, topic, CASES)
         await _wait_assigned(pool, CASES)
         elapsed = time.perf_counter() - started
         cpu = meter.per_item(CASES)
