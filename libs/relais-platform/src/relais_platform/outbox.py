@@ -66,7 +66,6 @@ async def enqueue_encoded(conn: asyncpg.Connection, rows: Sequence[EncodedEvent]
     return added
 
 
-
 class OutboxRelay:
     """Publishes the outbox of one schema. Only one relay per schema is active at a time (an advisory
     lock held on a dedicated connection), so records of one key reach Kafka in the order written."""
