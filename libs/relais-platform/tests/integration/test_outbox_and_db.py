@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import orjson
@@ -16,10 +17,10 @@ from relais_platform.auth import Principal, Role
 from relais_platform.contracts import AssignmentChanged
 from relais_platform.db import claim_events, copy_to_scratch, migrate
 from relais_platform.errors import Unprocessable
-from relais_platform.events import decode, envelope
+from relais_platform.events import decode, encode, envelope
 from relais_platform.http import idempotent
 from relais_platform.kafka import ensure_topics, make_producer, partition_for
-from relais_platform.outbox import OutboxRelay, enqueue
+from relais_platform.outbox import EncodedEvent, OutboxRelay, enqueue, enqueue_encoded
 from relais_platform.testing import fresh_schema, pool_on
 
 pytestmark = pytest.mark.integration
@@ -84,6 +85,25 @@ async def test_enqueue_adds_only_the_events_not_in_the_outbox_yet(platform_pool:
         assert await enqueue(conn, events) == 4  # the COPY meets known ids: the new events are still added, once
         rows = await conn.fetch("SELECT event_id FROM outbox ORDER BY seq")
     assert [r["event_id"] for r in rows] == [e.id for e in events]
+
+
+async def test_one_off_events_skip_the_id_check_and_never_hide_a_checked_one(platform_pool: asyncpg.Pool) -> None:
+    def one_off(e: Any, *, dedupe: bool = False) -> EncodedEvent:
+        return EncodedEvent(e.id, "relais.test.v1", e.subject, encode(e), dedupe=dedupe)
+
+    checked, one_offs = _event(uuid.uuid4()), [_event(uuid.uuid4()) for _ in range(2)]
+    async with platform_pool.acquire() as conn, conn.transaction():
+        assert await enqueue_encoded(conn, [one_off(e) for e in one_offs]) == 2
+        assert await enqueue(conn, [checked]) == 1
+        # a one-off's id is not looked up: its writer's state guarantees it is written once
+        assert await enqueue_encoded(conn, [one_off(one_offs[0])]) == 1
+        # the checked events still skip the ids queued with the check, whatever one-offs share them
+        assert await enqueue_encoded(conn, [one_off(checked, dedupe=True), one_off(one_offs[1], dedupe=True),
+                                            one_off(checked)]) == 2
+        rows = await conn.fetch("SELECT event_id, dedupe FROM outbox ORDER BY seq")
+    assert [(r["event_id"], r["dedupe"]) for r in rows] == [
+        (one_offs[0].id, False), (one_offs[1].id, False), (checked.id, True), (one_offs[0].id, False),
+        (one_offs[1].id, True), (checked.id, False)]
 
 
 async def test_relay_publishes_in_order_once_and_deletes_rows(platform_pool: asyncpg.Pool,

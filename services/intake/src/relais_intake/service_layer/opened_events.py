@@ -24,7 +24,8 @@ from relais_platform.outbox import EncodedEvent
 
 def opened_events(cases: Sequence[ValidCase], *, campaign: Campaign, case_ids: Mapping[str, str],
                   opened_at: datetime) -> list[EncodedEvent]:
-    """One CaseOpened per case; an event's id derives from its case, so re-enqueueing it is a no-op."""
+    """One CaseOpened per case; an event's id derives from its case. Only the cases the chunk's statement really
+    inserts have theirs enqueued, so each is a one-off for the outbox (`dedupe=False`)."""
     events: list[EncodedEvent] = []
     campaign_id = str(campaign.campaign_id)  # asyncpg's own UUID class is no uuid.UUID to orjson
     for case in cases:
@@ -34,7 +35,8 @@ def opened_events(cases: Sequence[ValidCase], *, campaign: Campaign, case_ids: M
                  "time": opened_at, "datacontenttype": "application/json", "subject": subject,
                  "data": _data(case, campaign=campaign, campaign_id=campaign_id, case_id=subject,
                                opened_at=opened_at)}
-        events.append(EncodedEvent(event_id, CaseOpened.topic, subject, orjson.dumps(event, option=orjson.OPT_UTC_Z)))
+        events.append(EncodedEvent(event_id, CaseOpened.topic, subject, orjson.dumps(event, option=orjson.OPT_UTC_Z),
+                                   dedupe=False))
     return events
 
 

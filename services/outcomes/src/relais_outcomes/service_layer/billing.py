@@ -57,7 +57,8 @@ def _warn_unpriced(added: Sequence[PricedLine], work: Sequence[BillableWork]) ->
 
 
 def published(added: Sequence[PricedLine], work: Sequence[BillableWork], now: datetime) -> list[EncodedEvent]:
-    """The BillingLineRecorded CloudEvents of the added lines (event id = line id), in the batch's order.
+    """The BillingLineRecorded CloudEvents of the added lines (event id = line id), in the batch's order: one-offs
+    for the outbox (`dedupe=False`), as only the statement that inserted a line returns it.
 
     Built as plain JSON in the CloudEvents envelope shape of relais_platform.events.encode rather than
     through pydantic: every field comes from a validated event and the tariff, and this runs once per line
@@ -74,4 +75,4 @@ def _encoded(w: BillableWork, line: PricedLine, time: str) -> EncodedEvent:
             "period": line.period, "occurred_at": w.occurred_at, "evidence_event_ids": [w.evidence_event_id]}
     event = {"id": w.line_id, "source": SOURCE, "type": BillingLineRecorded.event_type, "specversion": "1.0",
              "time": time, "datacontenttype": "application/json", "subject": w.case_id, "data": data}
-    return EncodedEvent(line.line_id, BillingLineRecorded.topic, w.case_id, orjson.dumps(event))
+    return EncodedEvent(line.line_id, BillingLineRecorded.topic, w.case_id, orjson.dumps(event), dedupe=False)
