@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from relais_outcomes.adapters import tariffs_repo
 from relais_outcomes.bootstrap import SCHEMA
 from relais_platform.contracts import (
     AttemptResult,
@@ -39,6 +40,12 @@ async def lines(pool, partner_id: str = "acme") -> list[tuple]:
         "SELECT line_id, kind, amount_cents, tariff_version_id, period, occurred_at, evidence_event_ids, case_id "
         "FROM billing_lines WHERE partner_id = $1 ORDER BY occurred_at, kind", partner_id)
     return [tuple(r.values()) for r in rows]
+
+
+async def tariff_usage(pool) -> dict:
+    async with pool.acquire() as conn:
+        versions = [r[0] for r in await conn.fetch("SELECT tariff_version_id FROM tariff_versions")]
+        return await tariffs_repo.lines_priced_with(conn, tariff_version_ids=versions)
 
 
 async def published_lines(pool) -> list:
@@ -126,8 +133,12 @@ async def test_a_full_replay_reproduces_the_same_lines_and_totals(outcomes_pool,
     before = await lines(outcomes_pool)
     statement = (await outcomes_client.get("/v1/partners/acme/statements/2026-03",
                                            headers=outcomes_as("finance"))).json()
+    usage = await tariff_usage(outcomes_pool)
+    assert usage and usage == dict(await outcomes_pool.fetch(  # counted by the pricing statements, line for line
+        "SELECT tariff_version_id, count(*) FROM billing_lines WHERE tariff_version_id IS NOT NULL GROUP BY 1"))
     # Everything but the tariffs is forgotten, as if the worker were rebuilt from the topics.
-    await outcomes_pool.execute(f"TRUNCATE {SCHEMA}.billing_lines, {SCHEMA}.invoice_lines, {SCHEMA}.system_outcomes, "
+    await outcomes_pool.execute(f"TRUNCATE {SCHEMA}.billing_lines, {SCHEMA}.tariff_version_lines, "
+                                f"{SCHEMA}.invoice_lines, {SCHEMA}.system_outcomes, "
                                 f"{SCHEMA}.processed_events, {SCHEMA}.outbox, {SCHEMA}.holders, {SCHEMA}.outcomes, "
                                 f"{SCHEMA}.cases CASCADE")
     for topic, raw in outcomes_world.fed:                                       # one event per batch this time
@@ -136,6 +147,7 @@ async def test_a_full_replay_reproduces_the_same_lines_and_totals(outcomes_pool,
     replayed = (await outcomes_client.get("/v1/partners/acme/statements/2026-03",
                                           headers=outcomes_as("finance"))).json()
     assert replayed == statement
+    assert await tariff_usage(outcomes_pool) == usage
     assert len(await published_lines(outcomes_pool)) == len(before)
 
 

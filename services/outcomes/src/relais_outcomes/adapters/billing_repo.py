@@ -33,10 +33,10 @@ _PARIS_TIME = f"(w.occurred_at AT TIME ZONE '{BILLING_ZONE.key}')"
 # One statement per chunk of a batch (its lines as arrays, one per BillableWork field): share-lock the tariffs of
 # the chunk's partners (a version cannot be replaced while it prices lines), price each line with the version in
 # force on its Paris calendar day (the latest effective_from on or before it; none: unpriced at 0), insert in
-# batch order and return what was really added. ON CONFLICT DO NOTHING skips a redelivered or replayed line (its
-# line_id derives from the evidence event) and a second once-per-case line (billing_lines_once_per_case), as
-# domain/billing.py says: the lines dedupe themselves, so the billing consumers keep no processed_events rows
-# (a fifth of the database's work per event).
+# batch order, count the lines each version priced (tariff_version_lines) and return what was really added.
+# ON CONFLICT DO NOTHING skips a redelivered or replayed line (its line_id derives from the evidence event) and a
+# second once-per-case line (billing_lines_once_per_case), as domain/billing.py says: the lines dedupe themselves,
+# so the billing consumers keep no processed_events rows (a fifth of the database's work per event).
 PRICE_AND_INSERT = f"""
 WITH work AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::uuid[], $6::uuid[], $7::timestamptz[])
@@ -46,20 +46,25 @@ WITH work AS (
     WHERE partner_id IN (SELECT partner_id FROM work) FOR SHARE
 ), versions AS (
     SELECT *, lead(effective_from) OVER (PARTITION BY partner_id ORDER BY effective_from) AS until FROM locked
+), added AS (
+    INSERT INTO billing_lines ({COLUMNS})
+    SELECT w.line_id, w.partner_id, w.case_id, w.campaign_id, w.kind, coalesce({_FEE_OF_KIND}, 0),
+           v.tariff_version_id, to_char({_PARIS_TIME}, 'YYYY-MM'), w.occurred_at, ARRAY[w.evidence_event_id]
+    FROM work w
+    LEFT JOIN versions v ON v.partner_id = w.partner_id AND v.effective_from <= {_PARIS_TIME}::date
+                        AND (v.until IS NULL OR {_PARIS_TIME}::date < v.until)
+    ORDER BY w.n
+    ON CONFLICT DO NOTHING RETURNING line_id, amount_cents, tariff_version_id, period
+), counted AS (
+    INSERT INTO tariff_version_lines (tariff_version_id, lines)
+    SELECT tariff_version_id, count(*) FROM added WHERE tariff_version_id IS NOT NULL GROUP BY tariff_version_id
 )
-INSERT INTO billing_lines ({COLUMNS})
-SELECT w.line_id, w.partner_id, w.case_id, w.campaign_id, w.kind, coalesce({_FEE_OF_KIND}, 0), v.tariff_version_id,
-       to_char({_PARIS_TIME}, 'YYYY-MM'), w.occurred_at, ARRAY[w.evidence_event_id]
-FROM work w
-LEFT JOIN versions v ON v.partner_id = w.partner_id AND v.effective_from <= {_PARIS_TIME}::date
-                    AND (v.until IS NULL OR {_PARIS_TIME}::date < v.until)
-ORDER BY w.n
-ON CONFLICT DO NOTHING RETURNING line_id, line_id::text, amount_cents, tariff_version_id::text, period
+SELECT line_id, line_id::text, amount_cents, tariff_version_id::text, period FROM added
 """
 
 
 async def price_and_insert(conn: asyncpg.Connection, *, work: Sequence[BillableWork]) -> list[PricedLine]:
-    """Insert the priced lines of `work` that are not there yet; returns the lines really added, in order."""
+    """Insert the priced lines of `work` that are not there yet; returns the lines really added."""
     if not work:
         return []
     return [PricedLine(*r) for r in await conn.fetch(PRICE_AND_INSERT, *zip(*work, strict=True))]

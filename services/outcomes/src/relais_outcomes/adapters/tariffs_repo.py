@@ -59,10 +59,10 @@ async def version_on(conn: asyncpg.Connection, *, partner_id: str, effective_fro
 
 async def lines_priced_with(conn: asyncpg.Connection, *,
                             tariff_version_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """How many billing lines each version priced."""
+    """How many billing lines each version priced (counted by the statement that priced them)."""
     rows = await conn.fetch(
-        "SELECT tariff_version_id, count(*) AS n FROM billing_lines WHERE tariff_version_id = ANY($1::uuid[]) "
-        "GROUP BY tariff_version_id",
+        "SELECT tariff_version_id, sum(lines)::bigint AS n FROM tariff_version_lines "
+        "WHERE tariff_version_id = ANY($1::uuid[]) GROUP BY tariff_version_id",
         list(tariff_version_ids),
     )
     return {r["tariff_version_id"]: r["n"] for r in rows}
