@@ -49,6 +49,16 @@ def test_hand_serialised_events_decode_to_the_model_built_event(partner, site, a
         assert getattr(decoded.data, field) == getattr(built.data, field), field
     assert (event.event_id, event.topic, event.key) == (str(built.id), AssignmentChanged.topic, built.subject)
     assert event.value == encode(built)
+    assert event.dedupe  # a change of state: checked against the queued events
+
+
+def test_arrivals_are_one_offs_for_the_outbox() -> None:
+    log = AssignmentLog(now=datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
+    arrivals = [log.arrival(Holding(case_id=uuid.uuid4(), partner_id="edf", campaign_id=uuid.uuid4(), status=s,
+                                    site_id="paris", agent_id="ana", version=1))
+                for s in (CaseStatus.ASSIGNED, CaseStatus.WAITING, CaseStatus.UNROUTED)]
+    # only the insert that adds a case announces it (case_events._insert_announced)
+    assert [a.dedupe for a in arrivals if a is not None] == [False, False, False]
 
 
 def test_queue_states_are_published_for_waiting_and_unrouted_cases_only() -> None:

@@ -62,6 +62,7 @@ def _opened(case: ValidCase, campaign: Campaign, case_id: uuid.UUID, now: dateti
     [event] = opened_events([case], campaign=campaign, case_ids={case.external_ref: str(case_id)}, opened_at=now)
     assert (event.event_id, event.topic, event.key) == (derived_id("case-opened", case_id), CaseOpened.topic,
                                                        str(case_id))
+    assert not event.dedupe  # enqueued only for the cases the chunk's insert really added
     return event.value
 
 

@@ -108,7 +108,7 @@ def test_published_bytes_decode_into_the_event_pydantic_builds(event, priced: bo
     built = published(added, work, now)
     assert len(built) == len(reference)
     for encoded, line in zip(built, reference, strict=True):
-        assert isinstance(encoded, EncodedEvent)
+        assert isinstance(encoded, EncodedEvent) and not encoded.dedupe  # only the line's insert returns it
         expected = _pydantic_built(line, now)
         got = decode(encoded.value, BillingLineRecorded)
         assert (encoded.event_id, encoded.topic, encoded.key) == (line.line_id, BillingLineRecorded.topic,

@@ -54,15 +54,15 @@ class AssignmentLog:
 
     def arrival(self, holding: Holding) -> EncodedEvent | None:
         """The event announcing a new case (assigned, waiting or unrouted), not recorded yet; None when it
-        arrived closed."""
+        arrived closed. It is a one-off for the outbox: only the insert that adds the case announces it."""
         if holding.status is CaseStatus.ASSIGNED:
-            return self.encode(holding, AssignmentStatus.ASSIGNED)
+            return self.encode(holding, AssignmentStatus.ASSIGNED, dedupe=False)
         state = _QUEUE_STATUS.get(holding.status)
-        return self.encode(holding, state) if state else None
+        return self.encode(holding, state, dedupe=False) if state else None
 
     def encode(self, holding: Holding, status: AssignmentStatus, reason: str | None = None,
-               channel: Channel | None = None) -> EncodedEvent:
-        """The AssignmentChanged of `holding` now in `status`, serialised."""
+               channel: Channel | None = None, *, dedupe: bool = True) -> EncodedEvent:
+        """The AssignmentChanged of `holding` now in `status`, serialised (`dedupe`: see outbox.EncodedEvent)."""
         subject = str(holding.case_id)
         event_id = assignment_event_id(subject, holding.version, status)
         campaign = self._campaigns.get(holding.campaign_id) or self._campaigns.setdefault(
@@ -74,7 +74,7 @@ class AssignmentLog:
         value = orjson.dumps({"id": event_id, "source": SOURCE, "type": AssignmentChanged.event_type,
                               "specversion": "1.0", "time": self._moment, "datacontenttype": "application/json",
                               "subject": subject, "data": data})
-        return EncodedEvent(event_id, AssignmentChanged.topic, subject, value)
+        return EncodedEvent(event_id, AssignmentChanged.topic, subject, value, dedupe)
 
     def record_state(self, holdings: Iterable[Holding], *, except_ids: set[uuid.UUID],
                      reason: str | None = None) -> None:
