@@ -14,7 +14,17 @@ from hypothesis import strategies as st
 
 from relais_platform.contracts import AssignmentChanged
 from relais_platform.events import encode, envelope
-from relais_platform.fastjson import MOMENT, SLUG, UUID_TEXT, all_match, canonical_event, is_moment, matches
+from relais_platform.fastjson import (
+    MOMENT,
+    SLUG,
+    UUID_TEXT,
+    all_match,
+    canonical_event,
+    event_pattern,
+    is_moment,
+    matches,
+    one_of,
+)
 
 KEYS = frozenset(AssignmentChanged.model_fields)
 
@@ -77,3 +87,23 @@ def test_all_match_takes_no_value_with_a_newline_even_when_the_pattern_would() -
     anything = re.compile(r".*", re.DOTALL)
     assert all_match(anything, "a", "b c") and not all_match(anything, "a\nb", "c")
     assert all_match(MOMENT, "2026-10-01T08:00:00+02:00", "2026-10-01T08:00:00.5Z")
+
+
+def test_an_event_pattern_matches_the_contract_models_bytes_and_captures_the_values() -> None:
+    fields = [("case_id", UUID_TEXT, False), ("partner_id", SLUG, False), ("campaign_id", UUID_TEXT, False),
+              ("status", one_of(["assigned", "waiting"]), False), ("site_id", SLUG, True), ("agent_id", SLUG, True),
+              ("channel", SLUG, True), ("reason", re.compile("[a-z ]*"), True), ("changed_at", MOMENT, False)]
+    assert [name for name, _, _ in fields] == list(AssignmentChanged.model_fields)
+    pattern = event_pattern(AssignmentChanged.event_type, fields)
+    event = _event()
+    match = pattern.fullmatch(orjson.dumps(event))
+    assert match is not None
+    d = event["data"]
+    assert [g and g.decode() for g in match.groups()] == [event["id"], event["time"], *(d[f] for f, _, _ in fields)]
+    assert pattern.fullmatch(orjson.dumps(event, option=orjson.OPT_INDENT_2)) is None  # that layout is parsed
+    assert pattern.fullmatch(orjson.dumps({**event, "subject": "é"})) is None  # only plain ASCII text
+
+
+def test_an_event_pattern_refuses_values_it_cannot_embed() -> None:
+    with pytest.raises(ValueError, match="ASCII without capturing groups"):
+        event_pattern("t", [("a", re.compile("(x)"), False)])

@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from relais_outcomes.adapters.billing_codec import _fast_attempt, attempts_work, resolutions_work
+from relais_outcomes.adapters.billing_codec import _CANONICAL_ATTEMPT, _fast_attempt, attempts_work, resolutions_work
 from relais_outcomes.domain.billing import attempt_work, resolution_work
 from relais_platform.contracts import AttemptRecorded, AttemptResult, Channel
-from relais_platform.events import encode, envelope
+from relais_platform.events import decode_batch, encode, envelope
 
 from .test_outcomes_billing_hot_path import attempts, resolutions
 
@@ -23,8 +24,36 @@ CONSUMER = "outcomes.test"
 @given(event=attempts())
 def test_a_canonical_attempt_takes_the_fast_path_and_bills_what_the_domain_bills(event) -> None:
     raw = encode(event)
+    assert _CANONICAL_ATTEMPT.fullmatch(raw) is not None  # the bytes the contract model gives: one regex pass
     assert _fast_attempt(raw) is not None
     assert attempts_work([raw], consumer=CONSUMER) == attempt_work(event)
+
+
+@given(event=attempts())
+def test_another_json_layout_is_parsed_and_bills_the_same(event) -> None:
+    raw = orjson.dumps(orjson.loads(encode(event)), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    assert _CANONICAL_ATTEMPT.fullmatch(raw) is None and _fast_attempt(raw) is not None
+    assert attempts_work([raw], consumer=CONSUMER) == attempt_work(event)
+
+
+def _contract_work(raw: bytes) -> list:
+    """What the contract model and the domain rule alone make of a value (a poison or zoneless one: nothing)."""
+    work = []
+    for event in decode_batch([raw], AttemptRecorded, consumer=CONSUMER):
+        try:
+            work.extend(attempt_work(event))
+        except ValueError:
+            pass
+    return work
+
+
+@settings(max_examples=300)
+@given(event=attempts(), at=st.integers(0, 10_000), cut=st.integers(0, 3), insert=st.binary(max_size=3))
+def test_any_edited_attempt_bills_what_the_contract_model_reads(event, at: int, cut: int, insert: bytes) -> None:
+    raw = encode(event)
+    at %= len(raw)
+    edited = raw[:at] + insert + raw[at + cut:]
+    assert attempts_work([edited], consumer=CONSUMER) == _contract_work(edited)
 
 
 @given(event=resolutions())
@@ -63,6 +92,10 @@ _CASE = "6F1C2D3E-0000-4000-8000-00000000000A"
     ({"data__channel": "phone", "data__result": "busy"}, 0),
     ({"data__attempted_at": "2026-03-01T09:00:00"}, 0),  # no zone: unbillable, skipped
     ({"data__attempted_at": "2026-02-30T09:00:00+00:00"}, 0),  # no such day: poison
+    ({"data__callback_at": "2026-03-02T09:00:00Z"}, 2),
+    ({"data__callback_at": "2026-02-30T09:00:00Z"}, 0),
+    ({"time": "2026-02-30T09:00:00Z"}, 0),
+    ({"source": "/relais/campagnes-été"}, 2),  # not plain ASCII: parsed, the same lines
     ({"data__result": "exploded"}, 0),  # poison
     ({"data__partner_id": "Not A Slug"}, 0),  # poison
     ({"data__extra": 1}, 0),  # the contract forbids unknown fields

@@ -52,7 +52,8 @@ def attempts(draw: st.DrawFn) -> object:
     data = AttemptRecorded(attempt_id=draw(st.uuids()), case_id=draw(st.uuids()), partner_id=draw(partners),
                            campaign_id=draw(st.uuids()), agent_id="a1", site_id="s1",
                            channel=draw(st.sampled_from(list(Channel))),
-                           result=draw(st.sampled_from(list(AttemptResult))), attempted_at=draw(instants))
+                           result=draw(st.sampled_from(list(AttemptResult))), attempted_at=draw(instants),
+                           callback_at=draw(st.none() | instants))
     return envelope(data, source="/relais/campaigns", event_id=draw(st.uuids()))
 
 

@@ -13,7 +13,16 @@ import structlog
 from relais_outcomes.domain.billing import BillableWork, attempt_work, billable_work, kinds_of_attempt, resolution_work
 from relais_platform.contracts import AttemptRecorded, AttemptResult, CaseResolved, Channel
 from relais_platform.events import Envelope, EventData, decode_batch
-from relais_platform.fastjson import SLUG, UUID_TEXT, all_match, canonical_event, is_moment
+from relais_platform.fastjson import (
+    MOMENT,
+    SLUG,
+    UUID_TEXT,
+    all_match,
+    canonical_event,
+    event_pattern,
+    is_moment,
+    one_of,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -51,8 +60,35 @@ def _checked(raws: Sequence[bytes], model: type[EventData], rule: Callable[[Enve
     return work
 
 
+# AttemptRecorded exactly as the campaigns service serialises it: one regex pass checks every value and captures
+# what a line needs (a JSON parse and a check per value were two fifths of the billing worker's Python).
+_FIELD_PATTERNS = {"attempt_id": UUID_TEXT, "case_id": UUID_TEXT, "partner_id": SLUG, "campaign_id": UUID_TEXT,
+                   "agent_id": SLUG, "site_id": SLUG, "channel": one_of(_CHANNELS), "result": one_of(_RESULTS),
+                   "attempted_at": MOMENT, "callback_at": MOMENT}
+_CANONICAL_ATTEMPT = event_pattern(AttemptRecorded.event_type, [
+    (name, _FIELD_PATTERNS[name], name == "callback_at") for name in AttemptRecorded.model_fields])
+
+
 def _fast_attempt(raw: bytes) -> list[BillableWork] | None:
     """The lines of `raw` when it is a canonical, valid AttemptRecorded; None when the contract model must decide."""
+    match = _CANONICAL_ATTEMPT.fullmatch(raw)
+    if match is None:
+        return _parsed_attempt(raw)
+    event_id, time, _, case_id, partner_id, campaign_id, _, _, channel, result, attempted_at, callback_at = (
+        None if value is None else value.decode() for value in match.groups())
+    try:  # the pattern checked the times' shape; whether they exist on the calendar:
+        occurred_at = datetime.fromisoformat(attempted_at)
+        datetime.fromisoformat(time)
+        if callback_at is not None:
+            datetime.fromisoformat(callback_at)
+    except ValueError:
+        return None
+    return billable_work(kinds_of_attempt(result, channel), evidence=event_id, partner_id=partner_id,
+                         case_id=case_id, campaign_id=campaign_id, occurred_at=occurred_at)
+
+
+def _parsed_attempt(raw: bytes) -> list[BillableWork] | None:
+    """`_fast_attempt` for canonical JSON in another layout (key order, spacing, escapes): parsed, then checked."""
     event = canonical_event(raw, AttemptRecorded.event_type, _ATTEMPT_KEYS)
     if event is None:
         return None
