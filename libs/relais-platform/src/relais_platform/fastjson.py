@@ -22,7 +22,7 @@ SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # contracts.Slug
 MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?"
                     r"(?:Z|[+-][0-9]{2}:[0-9]{2})")
 # A JSON string of printable ASCII without escapes: what an envelope's free-text attributes hold when canonical.
-_PLAIN_TEXT = rb'"[\x20\x21\x23-\x5b\x5d-\x7e]*"'
+_PLAIN_TEXT = r'"[\x20\x21\x23-\x5b\x5d-\x7e]*"'
 
 
 def matches(pattern: re.Pattern[str], value: Any) -> bool:
@@ -59,31 +59,31 @@ def one_of(values: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(map(re.escape, values)))
 
 
-def event_pattern(event_type: str, fields: Sequence[tuple[str, re.Pattern[str], bool]]) -> re.Pattern[bytes]:
-    """The bytes orjson gives for a CloudEvent of `event_type` as the contract models serialise it — compact, the
+def event_pattern(event_type: str, fields: Sequence[tuple[str, re.Pattern[str], bool]]) -> re.Pattern[str]:
+    """The JSON orjson gives for a CloudEvent of `event_type` as the contract models serialise it — compact, the
     envelope's keys in their order, `data` holding exactly `fields` (name, pattern of its string value, may be
-    null) in that order — as one pattern to `fullmatch` a raw value with: a single regex pass instead of a JSON
-    parse and a check per value. Its groups: the event id, its time, then each field's value (None for a null).
+    null) in that order — as one pattern to `fullmatch` the decoded value with: a single regex pass instead of a
+    JSON parse and a check per value. Its groups: the event id, its time, then each field's value (None: null).
 
     Every value it takes is one `canonical_event` would take with the same field patterns (strings of a
     restricted alphabet: no escape can hide in them), so a match reads the same as the contract model; the
     times still have to be checked as real dates (`is_moment`), which no pattern can do.
     """
-    def value(pattern: re.Pattern[str], nullable: bool) -> bytes:
-        string = b'"(' + _ungrouped(pattern) + b')"'
-        return b"(?:null|" + string + b")" if nullable else string
+    def value(pattern: re.Pattern[str], nullable: bool) -> str:
+        string = f'"({_ungrouped(pattern)})"'
+        return f"(?:null|{string})" if nullable else string
 
-    data = b",".join(b'"' + re.escape(name.encode()) + b'":' + value(p, nullable) for name, p, nullable in fields)
+    data = ",".join(f'"{re.escape(name)}":{value(p, nullable)}' for name, p, nullable in fields)
     return re.compile(
-        b'\\{"id":"(' + _ungrouped(UUID_TEXT) + b')","source":' + _PLAIN_TEXT + b',"type":"'
-        + re.escape(event_type.encode()) + b'","specversion":' + _PLAIN_TEXT + b',"time":"(' + _ungrouped(MOMENT)
-        + b')","datacontenttype":' + _PLAIN_TEXT + b',"subject":' + _PLAIN_TEXT + b',"data":\\{' + data + b"\\}\\}")
+        f'\\{{"id":"({_ungrouped(UUID_TEXT)})","source":{_PLAIN_TEXT},"type":"{re.escape(event_type)}",'
+        f'"specversion":{_PLAIN_TEXT},"time":"({_ungrouped(MOMENT)})","datacontenttype":{_PLAIN_TEXT},'
+        f'"subject":{_PLAIN_TEXT},"data":\\{{{data}\\}}\\}}')
 
 
-def _ungrouped(pattern: re.Pattern[str]) -> bytes:
+def _ungrouped(pattern: re.Pattern[str]) -> str:
     if pattern.groups or not pattern.pattern.isascii():
         raise ValueError(f"{pattern.pattern!r}: an event pattern's values are ASCII without capturing groups")
-    return b"(?:" + pattern.pattern.encode() + b")"
+    return f"(?:{pattern.pattern})"
 
 
 def canonical_event(raw: bytes, event_type: str, data_keys: frozenset[str]) -> dict[str, Any] | None:

@@ -104,7 +104,7 @@ def test_published_bytes_decode_into_the_event_pydantic_builds(event, priced: bo
     reference = (billable_lines_for_attempt if rule is attempt_work else billable_lines_for_resolution)(
         event, TARIFF if priced else None)
     work = rule(event)
-    added = [PricedLine(x.line_id, str(x.line_id), x.amount_cents,
+    added = [PricedLine(str(x.line_id), x.amount_cents,
                         str(x.tariff_version_id) if x.tariff_version_id else None, x.period) for x in reference]
     built = published(added, work, now)
     assert len(built) == len(reference)
@@ -112,7 +112,7 @@ def test_published_bytes_decode_into_the_event_pydantic_builds(event, priced: bo
         assert isinstance(encoded, EncodedEvent) and not encoded.dedupe  # only the line's insert returns it
         expected = _pydantic_built(line, now)
         got = decode(encoded.value, BillingLineRecorded)
-        assert (encoded.event_id, encoded.topic, encoded.key) == (line.line_id, BillingLineRecorded.topic,
+        assert (encoded.event_id, encoded.topic, encoded.key) == (str(line.line_id), BillingLineRecorded.topic,
                                                                    str(line.case_id))
         for name in type(expected).model_fields:
             assert getattr(got, name) == getattr(expected, name), name
@@ -129,5 +129,5 @@ def test_published_lines_keep_the_batch_order_and_skip_what_was_not_added() -> N
                                        attempted_at=at + timedelta(minutes=n)), source="/t") for n in range(3)]
     work = [w for e in events for w in attempt_work(e)]
     kept = [work[4], work[0], work[3]]  # what the database returned, in whatever order
-    added = [PricedLine(uuid.UUID(w.line_id), w.line_id, 7, None, "2026-03") for w in kept]
-    assert [e.event_id for e in published(added, work, at)] == [uuid.UUID(w.line_id) for w in work if w in kept]
+    added = [PricedLine(w.line_id, 7, None, "2026-03") for w in kept]
+    assert [e.event_id for e in published(added, work, at)] == [w.line_id for w in work if w in kept]

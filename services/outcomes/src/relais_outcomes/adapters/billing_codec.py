@@ -71,11 +71,14 @@ _CANONICAL_ATTEMPT = event_pattern(AttemptRecorded.event_type, [
 
 def _fast_attempt(raw: bytes) -> list[BillableWork] | None:
     """The lines of `raw` when it is a canonical, valid AttemptRecorded; None when the contract model must decide."""
-    match = _CANONICAL_ATTEMPT.fullmatch(raw)
+    try:
+        match = _CANONICAL_ATTEMPT.fullmatch(raw.decode())
+    except UnicodeDecodeError:
+        return None
     if match is None:
         return _parsed_attempt(raw)
     event_id, time, _, case_id, partner_id, campaign_id, _, _, channel, result, attempted_at, callback_at = (
-        None if value is None else value.decode() for value in match.groups())
+        match.groups())
     try:  # the pattern checked the times' shape; whether they exist on the calendar:
         occurred_at = datetime.fromisoformat(attempted_at)
         datetime.fromisoformat(time)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -20,7 +19,6 @@ COLUMNS = ("line_id, partner_id, case_id, campaign_id, kind, amount_cents, tarif
 class PricedLine(NamedTuple):
     """What pricing gave a line that was really added (the rest is its BillableWork)."""
 
-    line_id: uuid.UUID
     key: str  # the line id as text, to find its BillableWork
     amount_cents: int
     tariff_version_id: str | None
@@ -59,7 +57,7 @@ WITH work AS (
     INSERT INTO tariff_version_lines (tariff_version_id, lines)
     SELECT tariff_version_id, count(*) FROM added WHERE tariff_version_id IS NOT NULL GROUP BY tariff_version_id
 )
-SELECT line_id, line_id::text, amount_cents, tariff_version_id::text, period FROM added
+SELECT line_id::text, amount_cents, tariff_version_id::text, period FROM added
 """
 
 

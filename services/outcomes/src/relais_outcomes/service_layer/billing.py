@@ -75,4 +75,4 @@ def _encoded(w: BillableWork, line: PricedLine, time: str) -> EncodedEvent:
             "period": line.period, "occurred_at": w.occurred_at, "evidence_event_ids": [w.evidence_event_id]}
     event = {"id": w.line_id, "source": SOURCE, "type": BillingLineRecorded.event_type, "specversion": "1.0",
              "time": time, "datacontenttype": "application/json", "subject": w.case_id, "data": data}
-    return EncodedEvent(line.line_id, BillingLineRecorded.topic, w.case_id, orjson.dumps(event), dedupe=False)
+    return EncodedEvent(w.line_id, BillingLineRecorded.topic, w.case_id, orjson.dumps(event), dedupe=False)
