@@ -61,7 +61,7 @@ def _checked(raws: Sequence[bytes], model: type[EventData], rule: Callable[[Enve
 
 
 # AttemptRecorded exactly as the campaigns service serialises it: one regex pass checks every value and captures
-# what a line needs (a JSON parse and a check per value were two fifths of the billing worker's Python).
+# what a line needs (a JSON parse and a check per value were a third of the billing worker's Python).
 _FIELD_PATTERNS = {"attempt_id": UUID_TEXT, "case_id": UUID_TEXT, "partner_id": SLUG, "campaign_id": UUID_TEXT,
                    "agent_id": SLUG, "site_id": SLUG, "channel": one_of(_CHANNELS), "result": one_of(_RESULTS),
                    "attempted_at": MOMENT, "callback_at": MOMENT}
