@@ -1,7 +1,8 @@
 """Canonical events off Kafka without pydantic, for the bulk consumers' hot paths.
 
 A consumer reading hundreds of thousands of events of one type may take the ones in the exact canonical
-form our services publish with orjson and plain checks, and leave every other value to the contract model
+form our services publish with one regex over their compact JSON (`event_pattern`), the ones in another layout
+with orjson and plain checks (`canonical_event`), and leave every other value to the contract model
 (`events.decode_batch`), which keeps it or skips and logs it as poison. The checks here are a strict subset
 of what the contract models accept, giving the same values.
 """
@@ -12,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -59,25 +60,46 @@ def one_of(values: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(map(re.escape, values)))
 
 
-def event_pattern(event_type: str, fields: Sequence[tuple[str, re.Pattern[str], bool]]) -> re.Pattern[str]:
+class Json(NamedTuple):
+    """The pattern of a JSON value as orjson writes it, its capturing groups included (see `event_pattern`)."""
+
+    regex: str
+
+
+def text(pattern: re.Pattern[str]) -> Json:
+    """A JSON string whose value `pattern` matches whole, captured; no escape (the pattern must not take a quote, a
+    backslash nor a control character: the captured text is then the string's value)."""
+    return Json(f'"({_ungrouped(pattern)})"')
+
+
+def nullable(value: Json) -> Json:
+    """`value` or null (its groups are then None)."""
+    return Json(f"(?:null|{value.regex})")
+
+
+def json_object(fields: Sequence[tuple[str, Json]]) -> Json:
+    """An object with exactly `fields` (name, value), in that order."""
+    return Json("\\{" + ",".join(f'"{re.escape(name)}":{value.regex}' for name, value in fields) + "\\}")
+
+
+NATURAL = Json("(0|[1-9][0-9]*)")  # a non-negative integer, captured
+DECIMAL = Json(r"(-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?)")  # a number without exponent, captured: int if no point
+
+
+def event_pattern(event_type: str, data: Sequence[tuple[str, Json]]) -> re.Pattern[str]:
     """The JSON orjson gives for a CloudEvent of `event_type` as the contract models serialise it — compact, the
-    envelope's keys in their order, `data` holding exactly `fields` (name, pattern of its string value, may be
-    null) in that order — as one pattern to `fullmatch` the decoded value with: a single regex pass instead of a
-    JSON parse and a check per value. Its groups: the event id, its time, then each field's value (None: null).
+    envelope's keys in their order, `data` holding exactly `data`'s fields in that order — as one pattern to
+    `fullmatch` the decoded value with: a single regex pass instead of a JSON parse and a check per value. Its
+    groups: the event id, its time, then those of `data`'s values in order.
 
-    Every value it takes is one `canonical_event` would take with the same field patterns (strings of a
-    restricted alphabet: no escape can hide in them), so a match reads the same as the contract model; the
-    times still have to be checked as real dates (`is_moment`), which no pattern can do.
+    Every value it takes is one `canonical_event` would take (strings of a restricted alphabet: no escape can hide
+    in them), so a match reads the same as the contract model when the caller checks what no pattern can: that
+    dates exist on the calendar, that numbers are in range.
     """
-    def value(pattern: re.Pattern[str], nullable: bool) -> str:
-        string = f'"({_ungrouped(pattern)})"'
-        return f"(?:null|{string})" if nullable else string
-
-    data = ",".join(f'"{re.escape(name)}":{value(p, nullable)}' for name, p, nullable in fields)
     return re.compile(
         f'\\{{"id":"({_ungrouped(UUID_TEXT)})","source":{_PLAIN_TEXT},"type":"{re.escape(event_type)}",'
         f'"specversion":{_PLAIN_TEXT},"time":"({_ungrouped(MOMENT)})","datacontenttype":{_PLAIN_TEXT},'
-        f'"subject":{_PLAIN_TEXT},"data":\\{{{data}\\}}\\}}')
+        f'"subject":{_PLAIN_TEXT},"data":{json_object(data).regex}\\}}')
 
 
 def _ungrouped(pattern: re.Pattern[str]) -> str:

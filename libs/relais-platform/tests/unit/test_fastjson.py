@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from relais_platform.contracts import AssignmentChanged
 from relais_platform.events import encode, envelope
 from relais_platform.fastjson import (
+    DECIMAL,
     MOMENT,
+    NATURAL,
     SLUG,
     UUID_TEXT,
     all_match,
@@ -23,7 +25,9 @@ from relais_platform.fastjson import (
     event_pattern,
     is_moment,
     matches,
+    nullable,
     one_of,
+    text,
 )
 
 KEYS = frozenset(AssignmentChanged.model_fields)
@@ -90,20 +94,32 @@ def test_all_match_takes_no_value_with_a_newline_even_when_the_pattern_would() -
 
 
 def test_an_event_pattern_matches_the_contract_models_bytes_and_captures_the_values() -> None:
-    fields = [("case_id", UUID_TEXT, False), ("partner_id", SLUG, False), ("campaign_id", UUID_TEXT, False),
-              ("status", one_of(["assigned", "waiting"]), False), ("site_id", SLUG, True), ("agent_id", SLUG, True),
-              ("channel", SLUG, True), ("reason", re.compile("[a-z ]*"), True), ("changed_at", MOMENT, False)]
-    assert [name for name, _, _ in fields] == list(AssignmentChanged.model_fields)
+    fields = [("case_id", text(UUID_TEXT)), ("partner_id", text(SLUG)), ("campaign_id", text(UUID_TEXT)),
+              ("status", text(one_of(["assigned", "waiting"]))), ("site_id", nullable(text(SLUG))),
+              ("agent_id", nullable(text(SLUG))), ("channel", nullable(text(SLUG))),
+              ("reason", nullable(text(re.compile("[a-z ]*")))), ("changed_at", text(MOMENT))]
+    assert [name for name, _ in fields] == list(AssignmentChanged.model_fields)
     pattern = event_pattern(AssignmentChanged.event_type, fields)
     event = _event()
     match = pattern.fullmatch(orjson.dumps(event).decode())
     assert match is not None
     d = event["data"]
-    assert list(match.groups()) == [event["id"], event["time"], *(d[f] for f, _, _ in fields)]
+    assert list(match.groups()) == [event["id"], event["time"], *(d[f] for f, _ in fields)]
     assert pattern.fullmatch(orjson.dumps(event, option=orjson.OPT_INDENT_2).decode()) is None  # parsed instead
     assert pattern.fullmatch(orjson.dumps({**event, "subject": "é"}).decode()) is None  # only plain ASCII text
 
 
 def test_an_event_pattern_refuses_values_it_cannot_embed() -> None:
     with pytest.raises(ValueError, match="ASCII without capturing groups"):
-        event_pattern("t", [("a", re.compile("(x)"), False)])
+        text(re.compile("(x)"))
+
+
+@given(st.one_of(st.integers(-(2**63), 2**64 - 1), st.floats(allow_nan=False, allow_infinity=False)))
+def test_numbers_are_read_as_orjson_reads_them_or_left_to_it(number: float) -> None:
+    raw = orjson.dumps(number).decode()
+    natural, decimal = re.fullmatch(NATURAL.regex, raw), re.fullmatch(DECIMAL.regex, raw)
+    if natural:
+        assert int(natural[1]) == orjson.loads(raw) and number >= 0
+    if decimal:
+        value = float(decimal[1]) if "." in raw else int(decimal[1])
+        assert value == orjson.loads(raw) and type(value) is type(orjson.loads(raw))

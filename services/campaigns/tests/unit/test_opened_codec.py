@@ -86,7 +86,8 @@ MUTATIONS = [
     ("data.customer.address.latitude", 91), ("data.customer.address.latitude", True),
     ("data.customer.address.longitude", None), ("data.customer.address.line2", "bât. B"),
     ("data.customer.address.city", ""), ("data.customer.time_zone", 1), ("type", "relais.case.recalled.v1"),
-    ("id", "x"), ("time", "yesterday"), ("specversion", 1), ("data.customer", []), ("data.customer.address", "x"),
+    ("id", "x"), ("time", "yesterday"), ("time", "2026-02-30T09:30:00Z"), ("specversion", 1), ("data.customer", []),
+    ("data.customer.address", "x"),
 ]
 
 
@@ -140,3 +141,25 @@ def test_an_event_the_model_accepts_in_another_form_is_read_from_the_model() -> 
     assert opened_codec._fast(raw) is None
     [case] = decode_opened([raw], consumer=CONSUMER)
     assert case == expected(raw) and case.amount_due_cents == 100 and type(case.amount_due_cents) is int
+
+
+def test_the_contract_models_bytes_are_read_in_one_regex_pass_and_other_layouts_parsed() -> None:
+    event = opened()
+    raw = orjson.dumps(event)
+    assert opened_codec._CANONICAL.fullmatch(raw.decode()) is not None
+    spaced = orjson.dumps(event, option=orjson.OPT_INDENT_2)
+    escaped = orjson.dumps(opened(**{"data.customer.last_name": 'Martin "dit" Léon'}))
+    for other in (spaced, escaped):
+        assert opened_codec._CANONICAL.fullmatch(other.decode()) is None
+        assert opened_codec._fast(other) == expected(other) is not None
+
+
+@settings(max_examples=300)
+@given(at=st.integers(0, 10_000), cut=st.integers(0, 3), insert=st.binary(max_size=3))
+def test_any_edited_event_is_read_as_the_contract_model_reads_it(at: int, cut: int, insert: bytes) -> None:
+    raw = orjson.dumps(opened())
+    at %= len(raw)
+    edited = raw[:at] + insert + raw[at + cut:]
+    fast, model = opened_codec._fast(edited), expected(edited)
+    assert fast is None or fast == model
+    assert decode_opened([edited], consumer=CONSUMER) == ([model] if model else [])
