@@ -102,6 +102,16 @@ def event_pattern(event_type: str, data: Sequence[tuple[str, Json]]) -> re.Patte
         f'"subject":{_PLAIN_TEXT},"data":{json_object(data).regex}\\}}')
 
 
+def pattern_groups(pattern: re.Pattern[str], raw: bytes) -> tuple[str | None, ...] | None:
+    """The groups of an `event_pattern` matching all of `raw` (UTF-8); None when it does not (nor when `raw` is no
+    UTF-8 at all: the parse that follows refuses that too)."""
+    try:
+        match = pattern.fullmatch(raw.decode())
+    except UnicodeDecodeError:
+        return None
+    return None if match is None else match.groups()
+
+
 def _ungrouped(pattern: re.Pattern[str]) -> str:
     if pattern.groups or not pattern.pattern.isascii():
         raise ValueError(f"{pattern.pattern!r}: an event pattern's values are ASCII without capturing groups")

@@ -27,6 +27,7 @@ from relais_platform.fastjson import (
     matches,
     nullable,
     one_of,
+    pattern_groups,
     text,
 )
 
@@ -107,6 +108,8 @@ def test_an_event_pattern_matches_the_contract_models_bytes_and_captures_the_val
     assert list(match.groups()) == [event["id"], event["time"], *(d[f] for f, _ in fields)]
     assert pattern.fullmatch(orjson.dumps(event, option=orjson.OPT_INDENT_2).decode()) is None  # parsed instead
     assert pattern.fullmatch(orjson.dumps({**event, "subject": "é"}).decode()) is None  # only plain ASCII text
+    assert pattern_groups(pattern, orjson.dumps(event)) == match.groups()
+    assert pattern_groups(pattern, orjson.dumps(event).replace(b"acme", b"\xffcme")) is None  # no UTF-8
 
 
 def test_an_event_pattern_refuses_values_it_cannot_embed() -> None:

@@ -33,6 +33,7 @@ from relais_platform.fastjson import (
     matches,
     nullable,
     one_of,
+    pattern_groups,
     text,
 )
 
@@ -126,15 +127,12 @@ _CANONICAL = event_pattern(CaseOpened.event_type, [
 
 def _fast(raw: bytes) -> OpenedCase | None:
     """The event when `raw` is a canonical, valid CaseOpened; None when the contract model must decide."""
-    try:
-        match = _CANONICAL.fullmatch(raw.decode())
-    except UnicodeDecodeError:
-        return None
-    if match is None:
+    groups = pattern_groups(_CANONICAL, raw)
+    if groups is None:
         return _parsed(raw)
     (event_id, time, case_id, partner_id, campaign_id, external_ref, first_name, last_name, phone, phone_kind,
      line1, line2, postcode, city, latitude, longitude, time_zone, department, amount, debt_since, channel,
-     priority, ends_on, opened_at) = match.groups()
+     priority, ends_on, opened_at) = groups
     try:  # what no pattern checks: the dates exist, the numbers are in range
         datetime.fromisoformat(time)
         address = None if line1 is None else {

@@ -23,6 +23,7 @@ from relais_platform.fastjson import (
     is_moment,
     nullable,
     one_of,
+    pattern_groups,
     text,
 )
 
@@ -73,14 +74,10 @@ _CANONICAL_ATTEMPT = event_pattern(AttemptRecorded.event_type, [(f, _FIELDS[f]) 
 
 def _fast_attempt(raw: bytes) -> list[BillableWork] | None:
     """The lines of `raw` when it is a canonical, valid AttemptRecorded; None when the contract model must decide."""
-    try:
-        match = _CANONICAL_ATTEMPT.fullmatch(raw.decode())
-    except UnicodeDecodeError:
-        return None
-    if match is None:
+    groups = pattern_groups(_CANONICAL_ATTEMPT, raw)
+    if groups is None:
         return _parsed_attempt(raw)
-    event_id, time, _, case_id, partner_id, campaign_id, _, _, channel, result, attempted_at, callback_at = (
-        match.groups())
+    event_id, time, _, case_id, partner_id, campaign_id, _, _, channel, result, attempted_at, callback_at = groups
     try:  # the pattern checked the times' shape; whether they exist on the calendar:
         occurred_at = datetime.fromisoformat(attempted_at)
         datetime.fromisoformat(time)
