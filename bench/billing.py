@@ -20,7 +20,7 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer
 
-from bench.stack import BenchStack, CpuMeter, peak_rss_mib, wait_committed
+from bench.stack import BOOTSTRAP, BenchStack, CpuMeter, peak_rss_mib, wait_committed
 from relais_platform.auth import mint_token
 from relais_platform.config import DEFAULT_JWT_SECRET
 from relais_platform.contracts import Topics
@@ -110,7 +110,6 @@ async def _wait_lines(dsn: str, namespace: str, topic: str) -> tuple[float, int]
 async def run() -> list[str]:
     """Produce, measure the baseline, run the worker, finalise; return the figures."""
     stack = BenchStack(services=("outcomes",), database="relais_bench_billing")
-    bootstrap = os.environ.get("RELAIS_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
     topic = namespaced(Topics.ATTEMPTS, stack.namespace)
     finance = {"Authorization": f"Bearer {mint_token(secret=DEFAULT_JWT_SECRET, role='finance', sub='bench')}"}
     try:
@@ -120,9 +119,9 @@ async def run() -> list[str]:
                 r = await client.put(f"/v1/partners/{partner}/tariff", json={
                     "effective_from": "2026-01-01", "vat_rate_bp": 2000, "fees": FEES})
                 r.raise_for_status()
-            produced = await _produce(bootstrap, topic)
+            produced = await _produce(BOOTSTRAP, topic)
             meter = CpuMeter.start(stack)
-            baseline = await _baseline(bootstrap, topic, stack.database_url)
+            baseline = await _baseline(BOOTSTRAP, topic, stack.database_url)
             baseline_cpu = meter.per_item(EVENTS)
             # The worker starts only now, on its own consumer group, so the demo stack's group never rebalances.
             started = time.perf_counter()

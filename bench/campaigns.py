@@ -23,7 +23,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench.stack import BenchStack, CpuMeter, wait_committed
+from bench.stack import BOOTSTRAP, BenchStack, CpuMeter, wait_committed
 from relais_campaigns.domain.calendar import is_public_holiday
 from relais_platform.contracts import Address, CaseOpened, Customer, Topics
 from relais_platform.events import encode, envelope
@@ -34,7 +34,6 @@ from relais_platform.testing import auth_header
 CASES = int(os.environ.get("RELAIS_BENCH_CAMPAIGNS_CASES", "200000"))
 SITES, AGENTS_PER_SITE, CAPACITY = 50, 10, 500  # 250,000 slots
 WORKLIST_AGENTS, WORKLIST_CAPACITY, REQUESTS_PER_AGENT = 100, 100, 20  # a site of 10,000 open cases
-BOOTSTRAP = os.environ.get("RELAIS_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 PARIS = ZoneInfo("Europe/Paris")
 
 

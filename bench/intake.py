@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench.stack import BenchStack, CpuMeter, peak_rss_mib
+from bench.stack import BOOTSTRAP, BenchStack, CpuMeter, peak_rss_mib
 from relais_platform.contracts import Topics
 from relais_platform.kafka import delete_namespace, ensure_topics, make_producer, namespaced
 from relais_platform.testing import auth_header
@@ -172,13 +172,12 @@ async def _raw_baseline(bootstrap: str, namespace: str, count: int, size: int) -
 async def run() -> list[str]:
     """The intake benchmark and its raw baseline, with the ratio."""
     stack = BenchStack(services=("intake",), database="relais_bench_intake")
-    bootstrap = os.environ.get("RELAIS_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
     await stack.start()
     try:
-        lines, rate, event_size = await _intake_run(stack, bootstrap)
+        lines, rate, event_size = await _intake_run(stack, BOOTSTRAP)
     finally:
         await stack.stop()
-    baseline = await _raw_baseline(bootstrap, stack.namespace, ROWS, int(event_size))
+    baseline = await _raw_baseline(BOOTSTRAP, stack.namespace, ROWS, int(event_size))
     lines.append(f"raw baseline: aiokafka producing {ROWS:,} pre-serialised records of {event_size:.0f} B: "
                  f"{baseline:,.0f} records/s")
     lines.append(f"intake / raw produce: {rate / baseline:.0%} (goal >= 35%)")
