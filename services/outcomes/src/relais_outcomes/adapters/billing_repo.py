@@ -19,7 +19,7 @@ COLUMNS = ("line_id, partner_id, case_id, campaign_id, kind, amount_cents, tarif
 class PricedLine(NamedTuple):
     """What pricing gave a line that was really added (the rest is its BillableWork)."""
 
-    key: str  # the line id as text, to find its BillableWork
+    line_id: str  # as text, as its BillableWork holds it
     amount_cents: int
     tariff_version_id: str | None
     period: str

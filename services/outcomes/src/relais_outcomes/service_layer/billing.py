@@ -47,7 +47,7 @@ async def bill(*, conn: asyncpg.Connection, chunks: Iterable[Sequence[BillableWo
 
 def _warn_unpriced(added: Sequence[PricedLine], work: Sequence[BillableWork]) -> None:
     """One warning per partner and kind of lines recorded without a tariff, not one per line."""
-    unpriced = {line.key for line in added if line.tariff_version_id is None}
+    unpriced = {line.line_id for line in added if line.tariff_version_id is None}
     if not unpriced:
         return
     counts = Counter((w.partner_id, str(w.kind)) for w in work if w.line_id in unpriced)
@@ -64,7 +64,7 @@ def published(added: Sequence[PricedLine], work: Sequence[BillableWork], now: da
     through pydantic: every field comes from a validated event and the tariff, and this runs once per line
     (tests decode these bytes with the contract model and compare them with the pydantic-built event).
     """
-    priced = {line.key: line for line in added}
+    priced = {line.line_id: line for line in added}
     time = now.isoformat()
     return [_encoded(w, priced[w.line_id], time) for w in work if w.line_id in priced]
 
