@@ -121,6 +121,9 @@ def test_an_event_pattern_refuses_values_it_cannot_embed() -> None:
 def test_numbers_are_read_as_orjson_reads_them_or_left_to_it(number: float) -> None:
     raw = orjson.dumps(number).decode()
     natural, decimal = re.fullmatch(NATURAL.regex, raw), re.fullmatch(DECIMAL.regex, raw)
+    # every integer orjson writes is read (the natural ones by NATURAL too), every number without an exponent
+    assert (natural is not None) == (type(number) is int and number >= 0)
+    assert (decimal is not None) == ("e" not in raw)
     if natural:
         assert int(natural[1]) == orjson.loads(raw) and number >= 0
     if decimal:
