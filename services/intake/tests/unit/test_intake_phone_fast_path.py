@@ -1,4 +1,5 @@
-"""The fast reading of plain mainland mobiles agrees with libphonenumber on every number it accepts."""
+"""The fast reading of plain mainland forms agrees with libphonenumber on every number it accepts, and its typing of
+national numbers is libphonenumber's own."""
 
 from __future__ import annotations
 
@@ -45,9 +46,42 @@ def test_overseas_blocks_read_as_libphonenumber_reads_them(prefix: str, rest: st
     assert (fast.e164, fast.kind, fast.department) == full if fast is not None else full is None
 
 
-def test_fast_path_leaves_landlines_and_unassigned_blocks_to_libphonenumber() -> None:
-    for text in ("01 42 68 53 00", "07 00 12 34 56", "0712345678"):
+def test_fast_path_reads_landlines_and_leaves_unassigned_blocks_to_libphonenumber() -> None:
+    for text in ("07 00 12 34 56", "0712345678", "01 00"):
         assert phones._mainland_fast(text) is None
+    paris = phones._mainland_fast("01 42 68 53 00")
+    assert paris is not None and (paris.e164, paris.kind, paris.department) == ("+33142685300", "landline", None)
     reunion = phones._mainland_fast("06 92 12 34 56")
     assert reunion is not None and (reunion.e164, reunion.department) == ("+262692123456", "974")
     assert phones.parse_phone("06 92 12 34 56") == reunion
+    assert phones.parse_phone("01 42 68 53 00") == paris
+
+
+_COUNTRY_CODES = (33, 262, 269, 590, 594, 596, 508, 44, 1)
+
+
+@settings(max_examples=5000)
+@given(st.sampled_from(_COUNTRY_CODES), st.sampled_from("123456789"), st.text("0123456789", min_size=4, max_size=11))
+def test_number_type_is_libphonenumbers(country_code: int, first: str, rest: str) -> None:
+    national = first + rest
+    number = phonenumbers.PhoneNumber(country_code=country_code, national_number=int(national))
+    assert phones._number_type(country_code, national) == (phonenumbers.number_type(number),
+                                                           phonenumbers.region_code_for_number(number))
+
+
+@settings(max_examples=3000)
+@given(st.sampled_from(_COUNTRY_CODES), st.data())
+def test_number_type_of_valid_numbers_is_libphonenumbers(country_code: int, data) -> None:
+    """Random digits are mostly invalid: the numbers libphonenumber gives as examples of each type, edited."""
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[country_code]
+    region = data.draw(st.sampled_from(regions))
+    kind = data.draw(st.sampled_from(list(phonenumbers.PhoneNumberType.values())))
+    example = phonenumbers.example_number_for_type(region, kind)
+    if example is None:
+        return
+    national = str(example.national_number)
+    last = data.draw(st.text("0123456789", min_size=0, max_size=3))
+    national = national[:len(national) - len(last)] + last
+    number = phonenumbers.PhoneNumber(country_code=country_code, national_number=int(national))
+    assert phones._number_type(country_code, national) == (phonenumbers.number_type(number),
+                                                           phonenumbers.region_code_for_number(number))
