@@ -4,10 +4,12 @@ national numbers is libphonenumber's own."""
 from __future__ import annotations
 
 import phonenumbers
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relais_intake.domain import phones
+from relais_intake.domain.problems import FieldProblem
 
 _FORMS = (
     lambda d: d, lambda d: " ".join([d[:2], d[2:4], d[4:6], d[6:8], d[8:]]),
@@ -27,28 +29,49 @@ def _full_reading(text: str) -> tuple[str, str, str | None] | None:
             phones.DEPARTMENT_OF_REGION.get(region))
 
 
+def _fast_reading(text: str) -> tuple[str, str, str | None] | None:
+    """The fast path's reading; None when it refuses the number; AssertionError when it leaves it to the full path."""
+    try:
+        fast = phones._mainland_fast(text)
+    except FieldProblem as problem:
+        assert problem.code == "invalid_phone"
+        return None
+    assert fast is not None, f"{text!r} is a plain mainland form"
+    return fast.e164, fast.kind, fast.department
+
+
 @settings(max_examples=3000)
-@given(st.sampled_from("0123456789"), st.text("0123456789", min_size=8, max_size=8), st.sampled_from(_FORMS))
+@given(st.sampled_from("123456789"), st.text("0123456789", min_size=8, max_size=8), st.sampled_from(_FORMS))
 def test_fast_path_agrees_with_libphonenumber(second: str, rest: str, form) -> None:
     text = form(f"0{second}{rest}")
-    fast = phones._mainland_fast(text)
-    if fast is not None:
-        assert (fast.e164, fast.kind, fast.department) == _full_reading(text)
+    assert _fast_reading(text) == _full_reading(text)
 
 
 @settings(max_examples=3000)
-@given(st.sampled_from(sorted(p for p in phones._OVERSEAS_PREFIXES if p[0] in "67")),
+@given(st.sampled_from(sorted(phones._OVERSEAS_PREFIXES)),
        st.text("0123456789", min_size=5, max_size=6), st.sampled_from(_FORMS))
 def test_overseas_blocks_read_as_libphonenumber_reads_them(prefix: str, rest: str, form) -> None:
     text = form(f"0{prefix}{rest}"[:10].ljust(10, "0"))
-    fast = phones._mainland_fast(text)
-    full = _full_reading(text)
-    assert (fast.e164, fast.kind, fast.department) == full if fast is not None else full is None
+    assert _fast_reading(text) == _full_reading(text)
 
 
-def test_fast_path_reads_landlines_and_leaves_unassigned_blocks_to_libphonenumber() -> None:
-    for text in ("07 00 12 34 56", "0712345678", "01 00"):
-        assert phones._mainland_fast(text) is None
+@given(st.text(max_size=20))
+def test_other_forms_are_left_to_the_full_path_or_read_alike(text: str) -> None:
+    try:
+        fast = phones._mainland_fast(text)
+    except FieldProblem:
+        fast = None
+        with pytest.raises(FieldProblem):
+            phones.parse_phone(text)
+    if fast is not None:
+        assert phones.parse_phone(text) == fast
+
+
+def test_fast_path_reads_landlines_and_refuses_unassigned_blocks() -> None:
+    for text in ("07 00 12 34 56", "0712345678"):
+        with pytest.raises(FieldProblem, match="is not a valid phone number"):
+            phones._mainland_fast(text)
+    assert phones._mainland_fast("01 00") is None and phones._mainland_fast("+44 20 7946 0000") is None
     paris = phones._mainland_fast("01 42 68 53 00")
     assert paris is not None and (paris.e164, paris.kind, paris.department) == ("+33142685300", "landline", None)
     reunion = phones._mainland_fast("06 92 12 34 56")

@@ -49,29 +49,35 @@ class Phone:
 # Every mainland form of a French number ("06 12 34 56 78", "01 42...", "+33 6...", "0033 6...", "06.12..."), read
 # without libphonenumber's text parsing (most of a row's validation time, ten times a mobile's for a landline): the
 # national digits are typed by `_number_type`, libphonenumber's own rules over its own metadata; the overseas blocks
-# written the same way ("06 92...") are typed under their own country code. Every other form, and any number these
-# rules refuse, takes the full path, which says why; property tests check that both paths agree.
+# written the same way ("06 92...") are typed under their own country code. A number of such a form that these rules
+# refuse is refused as the full path refuses it; every other form takes the full path. Property tests check that
+# both paths agree on every number of these forms.
 _MAINLAND = re.compile(r"^(?:0|\+33 ?(?:\(0\))?|0033 ?)([1-9])(?:[ .\-]?\d{2}){4}$")
 _DIGITS_ONLY = re.compile(r"\D")
 
 
 def _mainland_fast(text: str) -> Phone | None:
-    """The phone when it is a valid number in a plain mainland form, else None."""
+    """The phone of a plain mainland form, None for any other form; FieldProblem for an invalid number."""
     match = _MAINLAND.match(text)
     if match is None:
         return None
     national = _DIGITS_ONLY.sub("", text[match.start(1):])
     if national[:3] in _OVERSEAS_PREFIXES or national[:4] in _OVERSEAS_PREFIXES:
-        return _overseas_fast(national)
-    return _typed(33, national)
+        phone = _overseas_fast(national)
+    else:
+        phone = _typed(33, national)
+    if phone is None:
+        raise _invalid(text)
+    return phone
 
 
 def _overseas_fast(national: str) -> Phone | None:
     """What `_overseas_reading` makes of a +33 national number in an overseas block, without parsing text: the
-    number under each candidate country code, the first valid one; None when none is (the full path says why)."""
+    number under each candidate country code, the first valid one; None when none is."""
     prefix = national[:4] if national[:4] in _OVERSEAS_PREFIXES else national[:3]
+    rest = national[len(prefix):] if prefix in _PREFIX_NOT_IN_NUMBER else national
     for region in _OVERSEAS_PREFIXES[prefix]:
-        if (phone := _typed(phonenumbers.country_code_for_region(region), national)) is not None:
+        if (phone := _typed(phonenumbers.country_code_for_region(region), rest)) is not None:
             return phone
     return None
 
@@ -167,12 +173,16 @@ def parse_phone(value: object, *, region: str = DEFAULT_REGION) -> Phone:
         raise FieldProblem("invalid_phone", f"{text!r} is not a phone number") from exc
     number_type = phonenumbers.number_type(number)  # UNKNOWN exactly when is_valid_number() is False
     if number_type == PhoneNumberType.UNKNOWN:
-        raise FieldProblem("invalid_phone", f"{text!r} is not a valid phone number")
+        raise _invalid(text)
     return Phone(
         e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
         kind=_KINDS.get(number_type, "other"),
         department=DEPARTMENT_OF_REGION.get(phonenumbers.region_code_for_number(number) or ""),
     )
+
+
+def _invalid(text: str) -> FieldProblem:
+    return FieldProblem("invalid_phone", f"{text!r} is not a valid phone number")
 
 
 def _overseas_reading(number: phonenumbers.PhoneNumber) -> phonenumbers.PhoneNumber:
