@@ -1,7 +1,8 @@
 """The common clean row of a file, read in one pass: the same parsers as `validate_case`, called straight on the
 cells (no intermediate case mapping, no gathering of findings). Anything unusual — a cell that is not text, a
-blank required cell, a value a parser refuses, a phone dropped with a warning — gives None, and the row takes the
-full validation, which has every reason. A test checks that both agree on every row this path accepts."""
+blank required cell, a value a parser refuses (but an invalid phone next to a valid address, dropped with the same
+warning) — gives None, and the row takes the full validation, which has every reason. A test checks that both agree
+on every row this path accepts."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from relais_intake.domain.names import clean_name, clean_text
 from relais_intake.domain.phones import parse_phone
 from relais_intake.domain.postcodes import department_for_postcode, normalise_postcode, time_zone_for_department
 from relais_intake.domain.problems import FieldProblem
-from relais_intake.domain.validation import ValidCase, parse_external_ref
+from relais_intake.domain.validation import ValidCase, parse_external_ref, phone_dropped
 
 if TYPE_CHECKING:
     from relais_intake.domain.file_format import ColumnMap
@@ -80,10 +81,16 @@ def _valid_case(plan: RowPlan, line: int, values: list[str | None], *, today: da
     cents = parse_amount_cents(values[at["amount_due"]])
     since = _cell(values, at, "debt_since")
     debt_since = parse_past_date(since, today=today, what="debt_since") if since is not None else None
-    phone_text = _cell(values, at, "phone")
-    phone = parse_phone(phone_text) if phone_text is not None else None
+    phone_text, phone, dropped = _cell(values, at, "phone"), None, None
+    if phone_text is not None:
+        try:
+            phone = parse_phone(phone_text)
+        except FieldProblem as problem:
+            dropped = problem  # kept only next to a valid address, as the full validation does
     line1, city, postcode = (_cell(values, at, f) for f in ("address.line1", "address.city", "postcode"))
     address = None
+    if dropped is not None and line1 is None and city is None:
+        return None
     if line1 is not None or city is not None:
         code = normalise_postcode(postcode)
         address = Address(line1=clean_text(line1, max_length=200, what="the address line 1"), postcode=code,
@@ -101,6 +108,7 @@ def _valid_case(plan: RowPlan, line: int, values: list[str | None], *, today: da
     return ValidCase(line=line, external_ref=ref, first_name=first, last_name=last, phone=phone, address=address,
                      postcode=postcode, department=department, time_zone=time_zone_for_department(department),
                      amount_due_cents=cents, debt_since=debt_since, extra=extra,
+                     warnings=(phone_dropped(dropped.on("phone")),) if dropped is not None else (),
                      raw=dict(zip(plan.names, values, strict=True)))
 
 

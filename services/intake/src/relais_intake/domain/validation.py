@@ -115,8 +115,7 @@ def _contact(raw: Mapping[str, Any], found: _Findings) -> tuple[Phone | None, Ad
         found.errors.extend(address_errors)
     phone, phone_error = _phone(raw.get("phone"))
     if phone_error is not None and address is not None:
-        found.warnings.append(FieldError("phone", phone_error.code, f"{phone_error.reason}; ignored, the case "
-                                                                    "keeps its address for a visit"))
+        found.warnings.append(phone_dropped(phone_error))
     elif phone_error is not None:
         found.errors.append(phone_error)
     elif phone is None and not address_given:
@@ -124,6 +123,11 @@ def _contact(raw: Mapping[str, Any], found: _Findings) -> tuple[Phone | None, Ad
                                        "a phone number or a full address (line1, postcode, city) is required"))
     postcode, department = _location(raw, address, phone, found, address_given=address_given)
     return phone, address, postcode, department
+
+
+def phone_dropped(error: FieldError) -> FieldError:
+    """The warning of an invalid phone next to a valid address: the phone is ignored, the case can be visited."""
+    return FieldError("phone", error.code, f"{error.reason}; ignored, the case keeps its address for a visit")
 
 
 def _phone(value: object) -> tuple[Phone | None, FieldError | None]:
