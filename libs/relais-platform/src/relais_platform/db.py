@@ -15,11 +15,23 @@ import structlog
 log = structlog.get_logger(__name__)
 
 
+_JSONB_VERSION = b"\x01"  # the binary form of a jsonb value: a version byte, then its JSON text
+
+
+def _jsonb_encoded(value: Any) -> bytes:
+    return _JSONB_VERSION + orjson.dumps(value)
+
+
+def _jsonb_decoded(data: bytes) -> Any:
+    return orjson.loads(memoryview(data)[1:])
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    for typ in ("json", "jsonb"):
-        await conn.set_type_codec(
-            typ, schema="pg_catalog", encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads
-        )
+    """JSON through orjson, in the binary wire format (which COPY needs: a jsonb column can then be COPYed)."""
+    await conn.set_type_codec("json", schema="pg_catalog", encoder=orjson.dumps, decoder=orjson.loads,
+                              format="binary")
+    await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=_jsonb_encoded, decoder=_jsonb_decoded,
+                              format="binary")
 
 
 async def create_pool(*, dsn: str, schema: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:

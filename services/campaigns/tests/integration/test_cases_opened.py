@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from relais_campaigns.adapters import cases_repo
 from relais_platform.contracts import AssignmentStatus, Channel, OutcomeType
 from relais_platform.events import encode
 
@@ -134,3 +135,27 @@ async def test_a_case_taken_on_arrival_is_stored_as_if_queued_then_assigned(camp
     assert (queued["status"], queued["agent_id"], queued["assignment_version"]) == ("waiting", None, 1)
     assert await kit.loads() == {"ana": 1}
     assert await kit.pool.fetchval("SELECT open_cases FROM agents WHERE agent_id = 'ana'") == 1
+
+
+async def test_a_case_another_worker_inserted_after_the_check_is_skipped_with_the_rest_inserted(
+        campaigns_kit, monkeypatch) -> None:
+    """New cases are COPYed straight into the projection; when one of them appeared between the check and the COPY
+    (two workers racing on one event), the COPY is undone and the batch inserted again without it."""
+    kit = campaigns_kit
+    await kit.put_site("paris", ["75"])
+    await kit.put_agent("ana", "paris", capacity=5)
+    first = kit.opened(priority=9)
+    await kit.feed_opened([first])
+
+    async def nothing_known(conn, *, case_ids):  # the other worker's insert is not visible to the check
+        return set()
+
+    monkeypatch.setattr(cases_repo, "known_case_ids", nothing_known)
+    second = kit.opened(priority=0)
+    await kit.feed_opened([first, second])
+    assert await kit.pool.fetchval("SELECT count(*) FROM cases") == 2
+    assert (await kit.case(second.data.case_id))["agent_id"] == "ana"
+    assert await kit.loads() == {"ana": 2}
+    events = await kit.assignments()
+    assert sorted((e.case_id, e.status) for e in events) == sorted(
+        [(first.data.case_id, AssignmentStatus.ASSIGNED), (second.data.case_id, AssignmentStatus.ASSIGNED)])

@@ -6,4 +6,4 @@ from relais_campaigns.adapters.cases_repo import _ARRIVALS, NewCase
 
 
 def test_the_arrivals_table_has_the_new_case_fields_in_order() -> None:
-    assert [column for column, _ in _ARRIVALS] == [f.replace("address_json", "address") for f in NewCase._fields]
+    assert [column for column, _ in _ARRIVALS] == list(NewCase._fields)

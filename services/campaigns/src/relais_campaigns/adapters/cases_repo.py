@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -29,7 +29,7 @@ class NewCase(NamedTuple):
     last_name: str
     phone_e164: str | None
     phone_kind: str | None
-    address_json: str | None
+    address: dict[str, Any] | None  # as CaseOpened gives it (the pool's codec writes jsonb)
     postcode: str | None
     department: str
     time_zone: str
@@ -51,12 +51,13 @@ class NewCase(NamedTuple):
 
 _ARRIVALS = (("case_id", "uuid"), ("partner_id", "text"), ("campaign_id", "uuid"), ("external_ref", "text"),
              ("first_name", "text"), ("last_name", "text"), ("phone_e164", "text"), ("phone_kind", "text"),
-             ("address", "text"), ("postcode", "text"), ("department", "text"), ("time_zone", "text"),
+             ("address", "jsonb"), ("postcode", "text"), ("department", "text"), ("time_zone", "text"),
              ("amount_due_cents", "bigint"), ("campaign_priority", "smallint"), ("debt_since", "date"),
              ("campaign_ends_on", "date"), ("channel", "text"), ("status", "text"), ("site_id", "text"),
              ("agent_id", "text"), ("assignment_version", "integer"), ("assigned_at", "timestamptz"),
              ("opened_at", "timestamptz"), ("resolved_at", "timestamptz"), ("outcome", "text"), ("person_key", "text"))
-_NEW_CASE_COLUMNS = ", ".join(column for column, _ in _ARRIVALS)  # NewCase's fields, in order (a unit test holds it)
+_NEW_CASE_COLUMN_NAMES = [column for column, _ in _ARRIVALS]  # NewCase's fields, in order (a unit test holds it)
+_NEW_CASE_COLUMNS = ", ".join(_NEW_CASE_COLUMN_NAMES)
 
 
 def holding_of(row: asyncpg.Record) -> Holding:
@@ -73,19 +74,23 @@ def queued_of(row: asyncpg.Record) -> QueuedCase:
                       opened_at=row["opened_at"])
 
 
-async def stage_cases(conn: asyncpg.Connection, *, cases: Sequence[NewCase]) -> None:
-    """Copy new cases to this transaction's staging table (COPY encodes rows far faster than array
-    parameters); `insert_staged` then inserts them."""
-    await copy_to_scratch(conn, "case_arrivals", _ARRIVALS, sorted(cases, key=lambda c: c.case_id.int))
+async def insert_new(conn: asyncpg.Connection, *, cases: Sequence[NewCase]) -> set[uuid.UUID]:
+    """Insert new cases (in case_id order, so concurrent inserters never deadlock); returns the ids inserted.
 
-
-async def insert_staged(conn: asyncpg.Connection) -> set[uuid.UUID]:
-    """Insert the staged cases not seen before (in case_id order, so concurrent inserters never deadlock);
-    returns the ids of those actually inserted."""
-    rows = await conn.fetch(
-        f"INSERT INTO cases ({_NEW_CASE_COLUMNS}) SELECT {_NEW_CASE_COLUMNS.replace('address,', 'address::jsonb,')} "
-        "FROM case_arrivals ORDER BY case_id ON CONFLICT (case_id) DO NOTHING RETURNING case_id")
-    return {r["case_id"] for r in rows}
+    The cases were found unknown just before (`known_case_ids`), so they are COPYed straight into the table. Only
+    when one was inserted meanwhile (two workers racing on the same event) is that COPY undone and the batch
+    COPYed to a staging table, then inserted skipping the cases already there."""
+    ordered = sorted(cases, key=lambda c: c.case_id.int)
+    try:
+        async with conn.transaction():  # a savepoint: a case inserted meanwhile undoes this COPY only
+            await conn.copy_records_to_table("cases", records=ordered, columns=_NEW_CASE_COLUMN_NAMES)
+        return {c.case_id for c in ordered}
+    except asyncpg.UniqueViolationError:
+        await copy_to_scratch(conn, "case_arrivals", _ARRIVALS, ordered)
+        rows = await conn.fetch(
+            f"INSERT INTO cases ({_NEW_CASE_COLUMNS}) SELECT {_NEW_CASE_COLUMNS} FROM case_arrivals ORDER BY case_id "
+            "ON CONFLICT (case_id) DO NOTHING RETURNING case_id")
+        return {r["case_id"] for r in rows}
 
 
 async def get_case(conn: asyncpg.Connection, *, case_id: uuid.UUID, lock: str | None = None) -> CaseSnapshot | None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
 import asyncpg
-import orjson
 
 from relais_campaigns.adapters import cases_repo, queue_repo, staff_repo
 from relais_campaigns.adapters.cases_repo import NewCase, Resolution
@@ -61,7 +59,7 @@ def new_case(p: Placement, *, agent_id: str | None, now: datetime) -> NewCase:
     c = p.case
     return NewCase(
         c.case_id, c.partner_id, c.campaign_id, c.external_ref, c.first_name, c.last_name, c.phone_e164,
-        c.phone_kind, orjson.dumps(c.address).decode() if c.address is not None else None, c.postcode,
+        c.phone_kind, c.address, c.postcode,
         c.department, c.time_zone, c.amount_due_cents, c.campaign_priority, c.debt_since, c.campaign_ends_on,
         p.channel, CaseStatus.ASSIGNED if agent_id else p.status, p.site_id, agent_id,
         2 if agent_id else 1, now if agent_id else None, c.opened_at, p.early.resolved_at if p.early else None,
@@ -128,16 +126,10 @@ async def open_cases(*, conn: asyncpg.Connection, cases: Sequence[OpenedCase], c
 
 async def _insert_announced(conn: asyncpg.Connection, *, rows: Sequence[NewCase],
                             log: AssignmentLog) -> tuple[set[uuid.UUID], dict[uuid.UUID, EncodedEvent]]:
-    """Insert new cases; returns the ids inserted and the event announcing each. The events are serialised
-    while PostgreSQL runs the INSERT (the batch's biggest statement and its biggest Python step overlap)."""
-    await cases_repo.stage_cases(conn, cases=rows)
-    inserting = asyncio.ensure_future(cases_repo.insert_staged(conn))
-    try:
-        await asyncio.sleep(0)  # the INSERT is on its way
-        events = {r.case_id: log.arrival(_holding(r)) for r in rows}
-    finally:
-        inserted = await inserting
-    return inserted, {case_id: e for case_id, e in events.items() if e is not None and case_id in inserted}
+    """Insert new cases; returns the ids inserted and the event announcing each."""
+    inserted = await cases_repo.insert_new(conn, cases=rows)
+    announced = {r.case_id: log.arrival(_holding(r)) for r in rows if r.case_id in inserted}
+    return inserted, {case_id: e for case_id, e in announced.items() if e is not None}
 
 
 def _latest(events: Sequence[Envelope[CaseResolved]]) -> list[Resolution]:
