@@ -174,7 +174,7 @@ async def campaigns_resources(campaigns_settings: Settings) -> AsyncIterator[Res
 @pytest.fixture(scope="session")
 def campaigns_clock() -> ManualClock:
     """The clock of the in-process API; each test starts on a working afternoon (16:00 Paris)."""
-    return ManualClock(working_day_at(datetime.now(UTC).date(), 16))
+    return ManualClock(working_day_at(datetime.now(PARIS).date(), 16))
 
 
 @pytest.fixture(scope="session")
@@ -193,5 +193,5 @@ async def campaigns_kit(campaigns_client: httpx.AsyncClient, campaigns_resources
     """An empty schema, the clock on a working afternoon, and the helpers to fill it."""
     pool = await campaigns_resources.pool()
     await truncate_all(pool, SCHEMA)
-    campaigns_clock.set_now(working_day_at(datetime.now(UTC).date(), 16))
+    campaigns_clock.set_now(working_day_at(datetime.now(PARIS).date(), 16))
     return CampaignsKit(client=campaigns_client, resources=campaigns_resources, pool=pool, clock=campaigns_clock)

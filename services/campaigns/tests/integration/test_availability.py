@@ -3,13 +3,15 @@ cases of agents whose absence began and cases left untouched for N open days."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from relais_campaigns.entrypoints.stream import run_housekeeping
 from relais_platform.contracts import AssignmentStatus
+
+from .conftest import PARIS, working_day_at
 
 pytestmark = pytest.mark.integration
 DAY = timedelta(days=1)
@@ -67,6 +69,18 @@ async def test_bad_absences_name_the_field(pair) -> None:
     r = await kit.client.patch("/v1/agents/ana", headers=admin, json={"absences": [
         {"from": "2026-03-10", "to": "2026-03-12"}, {"from": "2026-03-12", "to": "2026-03-13"}]})
     assert r.status_code == 422 and r.json()["field"] == "absences"
+
+
+async def test_open_days_untouched_are_counted_by_date_not_by_hours(pair) -> None:
+    """Held since 23:00 on a working day, the cases have had three open days just after midnight on the third
+    open date, though barely more than two days have passed."""
+    kit = pair
+    day = working_day_at(datetime.now(PARIS).date(), 23, days_needed=4).astimezone(PARIS).date()
+    touched = datetime.combine(day, time(23), tzinfo=PARIS)
+    await kit.pool.execute("UPDATE cases SET assigned_at = $1 WHERE status = 'assigned'", touched)
+    third_date = datetime.combine(day + 3 * DAY, time(0, 30), tzinfo=PARIS)
+    assert await run_housekeeping(kit.resources, now=third_date - timedelta(hours=1)) == 0  # two open days
+    assert await run_housekeeping(kit.resources, now=third_date) == 3
 
 
 async def test_untouched_cases_go_to_another_agent_after_three_open_days(pair) -> None:

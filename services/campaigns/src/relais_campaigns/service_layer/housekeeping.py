@@ -46,7 +46,10 @@ async def release_unavailable(*, conn: asyncpg.Connection, now: datetime, after_
     Two scans find the candidates and so the sites whose agents to lock, all at once (agents before cases);
     under the locks only those candidates are checked again (a case that qualifies meanwhile waits for the
     next pass)."""
-    before = now - timedelta(days=after_working_days)  # N open days are at least N calendar days
+    # Open days are counted by date in the site's zone (`is_stale`): N of them can pass in barely more than N - 1
+    # days of clock time (touched at 23:00, checked just after midnight N - 1 days on); an hour more covers a
+    # daylight-saving change. The bound only narrows the scan: `is_stale` decides.
+    before = now - timedelta(days=after_working_days - 1) + timedelta(hours=1)
     seen = await queue_repo.release_candidates(conn, now=now, before=before)
     reach = await _reach(conn)
     doomed = await _unreachable(conn, await queue_repo.exhaustion_candidates(conn, now=now, **reach.days),
