@@ -124,3 +124,32 @@ async def copy_to_scratch(conn: asyncpg.Connection, name: str, columns: Columns,
     than array parameters, and an INSERT … SELECT from the table then applies it in one statement."""
     await scratch_table(conn, name, columns)
     await conn.copy_records_to_table(name, records=records, columns=[column for column, _ in columns])
+
+
+async def copy_if_new(conn: asyncpg.Connection, table: str, columns: Sequence[str],
+                      records: Sequence[Sequence[Any]]) -> bool:
+    """COPY rows the caller expects to be new (it just looked, or their ids say so) straight into `table`, in a
+    savepoint: no staging, no ON CONFLICT probe per row. False, with nothing written, when one of them was there
+    after all (a concurrent writer, a redelivery): the caller then inserts them skipping the known ones."""
+    try:
+        async with conn.transaction():
+            await conn.copy_records_to_table(table, records=records, columns=list(columns))
+        return True
+    except asyncpg.UniqueViolationError:
+        return False
+
+
+async def insert_new_rows(conn: asyncpg.Connection, table: str, columns: Columns, records: Sequence[Sequence[Any]], *,
+                          returning: str, order_by: str | None = None) -> set[Any] | None:
+    """Insert rows expected to be new: None when all went in (`copy_if_new`), else the `returning` column of those
+    that did, the rows then COPYed to a temp table and inserted skipping the known ones (`order_by`: the order
+    concurrent inserters must share)."""
+    names = [column for column, _ in columns]
+    if await copy_if_new(conn, table, names, records):
+        return None
+    staging = f"{table}_arriving"
+    await copy_to_scratch(conn, staging, columns, records)
+    listed, ordered = ", ".join(names), f" ORDER BY {order_by}" if order_by else ""
+    rows = await conn.fetch(f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {staging}{ordered} "
+                            f"ON CONFLICT DO NOTHING RETURNING {returning}")
+    return {r[0] for r in rows}

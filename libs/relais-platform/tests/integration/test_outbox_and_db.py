@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from relais_platform.auth import Principal, Role
 from relais_platform.contracts import AssignmentChanged
-from relais_platform.db import claim_events, copy_to_scratch, migrate
+from relais_platform.db import claim_events, copy_to_scratch, insert_new_rows, migrate
 from relais_platform.errors import Unprocessable
 from relais_platform.events import decode, encode, envelope
 from relais_platform.http import idempotent
@@ -237,3 +237,19 @@ async def test_a_scratch_table_starts_empty_at_each_use_and_is_emptied_at_commit
             await copy_to_scratch(conn, "scratch_test", columns, [(3, "c")])  # a second batch of the transaction
             assert await conn.fetch("SELECT n, label FROM scratch_test") == [(3, "c")]
         assert await conn.fetchval("SELECT count(*) FROM scratch_test") == 0  # ON COMMIT DELETE ROWS
+
+
+async def test_new_rows_are_copied_in_and_known_ones_skipped_without_losing_the_others(
+        platform_pool: asyncpg.Pool) -> None:
+    columns = (("n", "integer"), ("doc", "jsonb"))
+    async with platform_pool.acquire() as conn:
+        await conn.execute("CREATE TEMP TABLE new_rows_test (n integer PRIMARY KEY, doc jsonb NOT NULL)")
+        async with conn.transaction():
+            assert await insert_new_rows(conn, "new_rows_test", columns, [(1, {"a": 1}), (2, {"b": [2]})],
+                                         returning="n") is None  # all new: COPYed straight in
+            inserted = await insert_new_rows(conn, "new_rows_test", columns,
+                                             [(3, {"c": 3}), (2, {"b": "again"}), (4, {"j": True})],
+                                             returning="n", order_by="n")
+            assert inserted == {3, 4}
+        rows = await conn.fetch("SELECT n, doc FROM new_rows_test ORDER BY n")
+        assert [(r["n"], r["doc"]) for r in rows] == [(1, {"a": 1}), (2, {"b": [2]}), (3, {"c": 3}), (4, {"j": True})]

@@ -12,7 +12,7 @@ import asyncpg
 
 from relais_campaigns.domain.model import CaseSnapshot, CaseStatus, Holding, QueuedCase
 from relais_platform.contracts import Channel
-from relais_platform.db import copy_to_scratch
+from relais_platform.db import insert_new_rows
 
 HOLDING = "case_id, partner_id, campaign_id, status, site_id, agent_id, assignment_version"
 _QUEUED = "case_id, site_id, channel, campaign_priority, amount_due_cents, opened_at"
@@ -49,6 +49,7 @@ class NewCase(NamedTuple):
     person_key: str  # domain.person.person_key: the contact limits count the person across cases
 
 
+# The columns of a new case: NewCase's fields, in order (a unit test holds it), with the type each has in staging.
 _ARRIVALS = (("case_id", "uuid"), ("partner_id", "text"), ("campaign_id", "uuid"), ("external_ref", "text"),
              ("first_name", "text"), ("last_name", "text"), ("phone_e164", "text"), ("phone_kind", "text"),
              ("address", "jsonb"), ("postcode", "text"), ("department", "text"), ("time_zone", "text"),
@@ -56,8 +57,6 @@ _ARRIVALS = (("case_id", "uuid"), ("partner_id", "text"), ("campaign_id", "uuid"
              ("campaign_ends_on", "date"), ("channel", "text"), ("status", "text"), ("site_id", "text"),
              ("agent_id", "text"), ("assignment_version", "integer"), ("assigned_at", "timestamptz"),
              ("opened_at", "timestamptz"), ("resolved_at", "timestamptz"), ("outcome", "text"), ("person_key", "text"))
-_NEW_CASE_COLUMN_NAMES = [column for column, _ in _ARRIVALS]  # NewCase's fields, in order (a unit test holds it)
-_NEW_CASE_COLUMNS = ", ".join(_NEW_CASE_COLUMN_NAMES)
 
 
 def holding_of(row: asyncpg.Record) -> Holding:
@@ -75,22 +74,11 @@ def queued_of(row: asyncpg.Record) -> QueuedCase:
 
 
 async def insert_new(conn: asyncpg.Connection, *, cases: Sequence[NewCase]) -> set[uuid.UUID]:
-    """Insert new cases (in case_id order, so concurrent inserters never deadlock); returns the ids inserted.
-
-    The cases were found unknown just before (`known_case_ids`), so they are COPYed straight into the table. Only
-    when one was inserted meanwhile (two workers racing on the same event) is that COPY undone and the batch
-    COPYed to a staging table, then inserted skipping the cases already there."""
+    """Insert new cases (found unknown just before), in case_id order so that concurrent inserters never deadlock;
+    returns the ids inserted: all of them unless a second worker racing on the same event inserted one meanwhile."""
     ordered = sorted(cases, key=lambda c: c.case_id.int)
-    try:
-        async with conn.transaction():  # a savepoint: a case inserted meanwhile undoes this COPY only
-            await conn.copy_records_to_table("cases", records=ordered, columns=_NEW_CASE_COLUMN_NAMES)
-        return {c.case_id for c in ordered}
-    except asyncpg.UniqueViolationError:
-        await copy_to_scratch(conn, "case_arrivals", _ARRIVALS, ordered)
-        rows = await conn.fetch(
-            f"INSERT INTO cases ({_NEW_CASE_COLUMNS}) SELECT {_NEW_CASE_COLUMNS} FROM case_arrivals ORDER BY case_id "
-            "ON CONFLICT (case_id) DO NOTHING RETURNING case_id")
-        return {r["case_id"] for r in rows}
+    inserted = await insert_new_rows(conn, "cases", _ARRIVALS, ordered, returning="case_id", order_by="case_id")
+    return {c.case_id for c in ordered} if inserted is None else inserted
 
 
 async def get_case(conn: asyncpg.Connection, *, case_id: uuid.UUID, lock: str | None = None) -> CaseSnapshot | None:
