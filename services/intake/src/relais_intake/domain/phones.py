@@ -121,6 +121,8 @@ def _desc_pattern(desc: Any) -> str | None:
 @functools.cache
 def _rules(region: str) -> _RegionRules:
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None:  # a non-geographic code ("001"): never one of the fast path's
+        return _RegionRules(re.compile("(?!)"), None, False, None)
     same = bool(metadata.same_mobile_and_fixed_line_pattern)
     alternatives = [f"(?P<{name}>{pattern})" for name, _ in _ORDERED_TYPES
                     if (pattern := _desc_pattern(getattr(metadata, name))) is not None
