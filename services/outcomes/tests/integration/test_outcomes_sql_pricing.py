@@ -1,4 +1,5 @@
-"""Property: the set-based pricing in SQL prices every line exactly as the domain function does — the tariff
+"""Property: the pricing of billing lines — in Python for a chunk of new lines COPYed in, in SQL for a chunk with
+lines already there — prices every line exactly as the domain function does — the tariff
 version in force on the Paris calendar day of the work (effective-dated, past days keep their version, no
 version: unpriced at 0), the fee of the line's kind, the Paris billing month — for generated tariffs and
 events around month ends and daylight-saving changes, fed in batches with redeliveries."""
@@ -98,6 +99,10 @@ async def test_sql_pricing_is_the_domain_pricing(outcomes_pool, outcomes_world, 
     got = {(r["line_id"], r["kind"], r["amount_cents"], r["tariff_version_id"], r["period"], r["occurred_at"],
             tuple(r["evidence_event_ids"])) for r in rows}
     assert got == _expected(events, tariffs)
+    usage = await outcomes_pool.fetch("SELECT tariff_version_id, sum(lines) AS n FROM tariff_version_lines GROUP BY 1")
+    recount = await outcomes_pool.fetch("SELECT tariff_version_id, count(*) AS n FROM billing_lines "
+                                        "WHERE tariff_version_id IS NOT NULL GROUP BY 1")
+    assert {(r["tariff_version_id"], r["n"]) for r in usage} == {(r["tariff_version_id"], r["n"]) for r in recount}
 
 
 async def test_a_tariff_version_is_never_deleted_nor_renumbered(outcomes_pool) -> None:

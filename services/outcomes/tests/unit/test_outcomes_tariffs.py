@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from relais_outcomes.domain.tariffs import Tariff, tariff_at, tariff_in_force
+from relais_outcomes.domain.calendar import period_of
+from relais_outcomes.domain.tariffs import Tariff, TariffIndex, tariff_at, tariff_in_force
 from relais_platform.contracts import BillingKind
 
 
@@ -64,3 +65,29 @@ def test_a_version_rules_from_its_first_day_until_the_next_one(starts: list[date
         day = current.effective_from + timedelta(days=offset)
         if following is None or day < following.effective_from:
             assert tariff_in_force(versions, day) is current
+
+
+@given(st.dictionaries(st.sampled_from(["acme", "zeta", "omega"]),
+                       st.lists(st.dates(date(2025, 1, 1), date(2027, 12, 31)), max_size=5, unique=True)),
+       st.sampled_from(["acme", "zeta", "omega", "nobody"]), st.dates(date(2024, 12, 1), date(2028, 1, 31)))
+def test_the_tariff_index_finds_the_version_in_force(starts: dict[str, list[date]], partner: str, on: date) -> None:
+    versions = {p: [Tariff(tariff_version_id=uuid.uuid4(), partner_id=p, effective_from=d, fees={}, vat_rate_bp=0)
+                    for d in days] for p, days in starts.items()}
+    assert TariffIndex(versions).in_force(partner, on) is tariff_in_force(versions.get(partner, []), on)
+
+
+@given(st.lists(st.dates(date(2026, 3, 20), date(2026, 11, 5)), max_size=4, unique=True),
+       st.lists(st.tuples(st.datetimes(datetime(2026, 3, 20), datetime(2026, 11, 5)),
+                          st.sampled_from([UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=2))]),
+                          st.sampled_from(list(BillingKind))), max_size=30))
+def test_a_price_is_the_fee_of_the_version_in_force_on_the_paris_day(starts: list[date], work: list) -> None:
+    """Around both daylight-saving changes of 2026, whatever the instant's zone; prices kept per day are reused."""
+    versions = [Tariff(tariff_version_id=uuid.uuid4(), partner_id="acme", effective_from=d,
+                       fees={k: 100 * (i + 1) + n for n, k in enumerate(BillingKind)}, vat_rate_bp=0)
+                for i, d in enumerate(starts)]
+    index = TariffIndex({"acme": versions})
+    for naive, zone, kind in work:
+        moment = naive.replace(tzinfo=zone)
+        tariff = tariff_at(versions, moment)
+        assert index.price("acme", kind, moment) == (tariff.fee(kind) if tariff else 0,
+                                                     tariff.tariff_version_id if tariff else None, period_of(moment))

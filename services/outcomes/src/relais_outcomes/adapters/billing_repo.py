@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import uuid
+from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -10,7 +13,9 @@ import asyncpg
 from relais_outcomes.adapters.tariffs_repo import FEE_COLUMNS
 from relais_outcomes.domain.billing import BillableWork, BillingLine
 from relais_outcomes.domain.calendar import BILLING_ZONE
+from relais_outcomes.domain.tariffs import Price, TariffIndex
 from relais_platform.contracts import BillingKind
+from relais_platform.db import copy_if_new
 
 COLUMNS = ("line_id, partner_id, case_id, campaign_id, kind, amount_cents, tariff_version_id, period, "
             "occurred_at, evidence_event_ids")
@@ -66,6 +71,41 @@ async def price_and_insert(conn: asyncpg.Connection, *, work: Sequence[BillableW
     if not work:
         return []
     return [PricedLine(*r) for r in await conn.fetch(PRICE_AND_INSERT, *zip(*work, strict=True))]
+
+
+_COLUMN_NAMES = [column.strip() for column in COLUMNS.split(",")]
+
+
+@functools.lru_cache(maxsize=1024)
+def _version_text(price: Price) -> str | None:
+    return str(price.tariff_version_id) if price.tariff_version_id else None
+
+_COUNT_LINES = ("INSERT INTO tariff_version_lines (tariff_version_id, lines) "
+                "SELECT * FROM unnest($1::uuid[], $2::integer[])")
+
+
+async def insert_new_lines(conn: asyncpg.Connection, *, work: Sequence[BillableWork],
+                           tariffs: TariffIndex) -> list[PricedLine]:
+    """`price_and_insert` for work whose lines are expected new (a first delivery): priced here with `tariffs`
+    (the partners' versions, share-locked by the caller) exactly as PRICE_AND_INSERT prices them, COPYed straight
+    into billing_lines, then counted into tariff_version_lines. When one of the lines exists (a redelivery, a
+    replay, a second once-per-case line) the COPY is undone and the chunk goes through PRICE_AND_INSERT, which
+    skips the lines already there."""
+    if not work:
+        return []
+    rows, priced, counts = [], [], Counter[uuid.UUID]()
+    for w in work:
+        amount, version_id, period = price = tariffs.price(w.partner_id, w.kind, w.occurred_at)
+        if version_id is not None:
+            counts[version_id] += 1
+        rows.append((w.line_id, w.partner_id, w.case_id, w.campaign_id, w.kind, amount, version_id, period,
+                     w.occurred_at, [w.evidence_event_id]))
+        priced.append(PricedLine(w.line_id, amount, _version_text(price), period))
+    if not await copy_if_new(conn, "billing_lines", _COLUMN_NAMES, rows):
+        return await price_and_insert(conn, work=work)
+    if counts:
+        await conn.execute(_COUNT_LINES, list(counts), list(counts.values()))
+    return priced
 
 
 

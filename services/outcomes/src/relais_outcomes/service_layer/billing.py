@@ -18,9 +18,11 @@ import orjson
 import structlog
 
 from relais_outcomes import SOURCE
-from relais_outcomes.adapters.billing_repo import PricedLine, price_and_insert
+from relais_outcomes.adapters import tariffs_repo
+from relais_outcomes.adapters.billing_repo import PricedLine, insert_new_lines
 from relais_outcomes.adapters.pipeline import overlapped
 from relais_outcomes.domain.billing import BillableWork
+from relais_outcomes.domain.tariffs import TariffIndex
 from relais_platform.contracts import BillingLineRecorded
 from relais_platform.outbox import EncodedEvent, enqueue_encoded
 
@@ -35,7 +37,15 @@ async def bill(*, conn: asyncpg.Connection, chunks: Iterable[Sequence[BillableWo
     Each chunk is decoded (lazily, by iterating `chunks`) while the database prices the previous one; the
     outbox rows are serialised the same way.
     """
-    priced = await overlapped(chunks, list, lambda work: price_and_insert(conn, work=work))
+    tariffs = TariffIndex()
+
+    async def price_and_copy(work: Sequence[BillableWork]) -> list[PricedLine]:
+        partners = {w.partner_id for w in work if w.partner_id not in tariffs}
+        if partners:  # share-locked until commit: a version cannot be replaced while it prices this batch's lines
+            tariffs.add(await tariffs_repo.tariffs_of(conn, partner_ids=sorted(partners), share_lock=True))
+        return await insert_new_lines(conn, work=work, tariffs=tariffs)
+
+    priced = await overlapped(chunks, list, price_and_copy)
     now, added = datetime.now(UTC), 0
     for work, lines in priced:
         _warn_unpriced(lines, work)
