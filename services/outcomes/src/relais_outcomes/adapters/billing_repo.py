@@ -33,10 +33,11 @@ class PricedLine(NamedTuple):
 _FEE_OF_KIND = "CASE w.kind " + " ".join(f"WHEN '{k}' THEN v.{c}" for k, c in FEE_COLUMNS.items()) + " END"
 _PARIS_TIME = f"(w.occurred_at AT TIME ZONE '{BILLING_ZONE.key}')"
 
-# One statement per chunk of a batch (its lines as arrays, one per BillableWork field): share-lock the tariffs of
-# the chunk's partners (a version cannot be replaced while it prices lines), price each line with the version in
-# force on its Paris calendar day (the latest effective_from on or before it; none: unpriced at 0), insert in
-# batch order, count the lines each version priced (tariff_version_lines) and return what was really added.
+# A chunk with a line already there (`insert_new_lines` COPYs the others) takes one statement (its lines as arrays,
+# one per BillableWork field): share-lock the tariffs of the chunk's partners (a version cannot be replaced while it
+# prices lines), price each line with the version in force on its Paris calendar day (the latest effective_from on
+# or before it; none: unpriced at 0), insert in batch order, count the lines each version priced
+# (tariff_version_lines) and return what was really added.
 # ON CONFLICT DO NOTHING skips a redelivered or replayed line (its line_id derives from the evidence event) and a
 # second once-per-case line (billing_lines_once_per_case), as domain/billing.py says: the lines dedupe themselves,
 # so the billing consumers keep no processed_events rows (a fifth of the database's work per event).

@@ -1,11 +1,11 @@
 """Handlers that turn published work (attempts, resolutions) into priced billing lines.
 
-The hot path of the worker (a million attempts a month): per event only the decoding and the line ids are
-computed in Python; pricing with the tariff in force and the insert are one set-based statement per chunk of
-the batch (adapters/billing_repo.py) — a line whose id exists is skipped, so a redelivered or replayed event
-changes nothing without a processed_events row — and the BillingLineRecorded events are serialised straight
-to JSON. Python prepares a chunk while PostgreSQL runs the previous statement (adapters/pipeline.py).
-"""
+The hot path of the worker (a million attempts a month): per event the decoding, the line ids and the price (the
+version in force on its Paris day, `TariffIndex`) are computed in Python and a chunk of new lines is COPYed in;
+a chunk with a line already there goes through one set-based statement that prices in SQL and skips the existing
+lines (adapters/billing_repo.py), so a redelivered or replayed event changes nothing without a processed_events
+row. The BillingLineRecorded events are serialised straight to JSON. Python prepares a chunk while PostgreSQL
+takes the previous one (adapters/pipeline.py)."""
 
 from __future__ import annotations
 
