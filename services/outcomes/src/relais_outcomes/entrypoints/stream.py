@@ -18,9 +18,10 @@ from relais_platform.runtime import Resources
 
 # Bigger batches than the platform default: a batch is one transaction with a fixed number of round trips.
 BATCH = 5000
-# Billing consumers run two transactions at once (each on its own partitions): one batch's statements leave
-# PostgreSQL's second core idle otherwise (1M-event bench: 23.6k events/s with one, 29.2k with two).
-BILLING_MEMBERS = 2
+# Billing consumers run three transactions at once (each on its own partitions): one batch's statements leave
+# PostgreSQL's second core idle otherwise (1M-event bench: 23.6k events/s with one, 29.2k with two; since new lines
+# are COPYed, 36.9k/37.7k with two and 40.2k/40.2k with three, 500k events).
+BILLING_MEMBERS = 3
 
 # Billing is derived from the published events rather than inside the HTTP transaction on purpose:
 # replaying the topics reproduces exactly the same lines.
