@@ -4,6 +4,7 @@ explains it."""
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 
 from hypothesis import given, settings
@@ -98,3 +99,22 @@ def test_plain_amounts_read_as_the_full_reading(text: str) -> None:
     except FieldProblem:
         fast = None
     assert fast == (_full_amount(text) if text.strip() else None)
+
+
+def test_reading_rows_leaves_no_reference_cycles_to_the_collector() -> None:
+    """Workers collect rarely (runtime.WORKER_GC_THRESHOLDS): a cycle per row would pile up between collections
+    (a kept exception's traceback holding its frame took the intake worker from 169 to 513 MiB)."""
+    columns = ColumnMap.of(HEADERS[0])
+    good = ["P00000005", "Martin", "Thị", "06 13 59 65 87", "59 boulevard Victor Hugo", "59000", "Lille",
+            "1 018,50 €", "22/12/2024", "Agence 5"]
+    rows = [good, [*good[:3], "06 12", *good[4:]], [*good[:7], "-12,50", *good[8:]], [*good[:3], "06 12", "", "", "",
+                                                                                     *good[7:]]]
+    gc.collect()
+    gc.disable()
+    try:
+        for line in range(100):
+            for cells in rows:
+                check_file_row(columns, line, cells, today=TODAY)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

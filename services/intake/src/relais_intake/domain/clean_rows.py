@@ -86,7 +86,9 @@ def _valid_case(plan: RowPlan, line: int, values: list[str | None], *, today: da
         try:
             phone = parse_phone(phone_text)
         except FieldProblem as problem:
-            dropped = problem  # kept only next to a valid address, as the full validation does
+            # kept only next to a valid address, as the full validation does; as a FieldError, not the exception
+            # (whose traceback holds this frame: a reference cycle per row left to the garbage collector)
+            dropped = phone_dropped(problem.on("phone"))
     line1, city, postcode = (_cell(values, at, f) for f in ("address.line1", "address.city", "postcode"))
     address = None
     if dropped is not None and line1 is None and city is None:
@@ -108,7 +110,7 @@ def _valid_case(plan: RowPlan, line: int, values: list[str | None], *, today: da
     return ValidCase(line=line, external_ref=ref, first_name=first, last_name=last, phone=phone, address=address,
                      postcode=postcode, department=department, time_zone=time_zone_for_department(department),
                      amount_due_cents=cents, debt_since=debt_since, extra=extra,
-                     warnings=(phone_dropped(dropped.on("phone")),) if dropped is not None else (),
+                     warnings=(dropped,) if dropped is not None else (),
                      raw=dict(zip(plan.names, values, strict=True)))
 
 
