@@ -75,14 +75,13 @@ async def price_and_insert(conn: asyncpg.Connection, *, work: Sequence[BillableW
 
 
 _COLUMN_NAMES = [column.strip() for column in COLUMNS.split(",")]
+_COUNT_LINES = ("INSERT INTO tariff_version_lines (tariff_version_id, lines) "
+                "SELECT * FROM unnest($1::uuid[], $2::integer[])")
 
 
 @functools.lru_cache(maxsize=1024)
-def _version_text(price: Price) -> str | None:
+def _version_text(price: Price) -> str | None:  # a few prices serve a whole batch
     return str(price.tariff_version_id) if price.tariff_version_id else None
-
-_COUNT_LINES = ("INSERT INTO tariff_version_lines (tariff_version_id, lines) "
-                "SELECT * FROM unnest($1::uuid[], $2::integer[])")
 
 
 async def insert_new_lines(conn: asyncpg.Connection, *, work: Sequence[BillableWork],
@@ -107,7 +106,6 @@ async def insert_new_lines(conn: asyncpg.Connection, *, work: Sequence[BillableW
     if counts:
         await conn.execute(_COUNT_LINES, list(counts), list(counts.values()))
     return priced
-
 
 
 def line_of(row: asyncpg.Record) -> BillingLine:
