@@ -140,16 +140,18 @@ async def copy_if_new(conn: asyncpg.Connection, table: str, columns: Sequence[st
 
 
 async def insert_new_rows(conn: asyncpg.Connection, table: str, columns: Columns, records: Sequence[Sequence[Any]], *,
-                          returning: str, order_by: str | None = None) -> set[Any] | None:
-    """Insert rows expected to be new: None when all went in (`copy_if_new`), else the `returning` column of those
-    that did, the rows then COPYed to a temp table and inserted skipping the known ones (`order_by`: the order
-    concurrent inserters must share)."""
+                          returning: str) -> set[Any] | None:
+    """Insert rows expected to be new, in the order of `records`: None when all went in (`copy_if_new`), else the
+    `returning` value of those that did, the rows then COPYed to a temp table and inserted in the same order
+    skipping the known ones (the first of two rows with one key wins; inserters that share an order never
+    deadlock)."""
     names = [column for column, _ in columns]
     if await copy_if_new(conn, table, names, records):
         return None
     staging = f"{table}_arriving"
-    await copy_to_scratch(conn, staging, columns, records)
-    listed, ordered = ", ".join(names), f" ORDER BY {order_by}" if order_by else ""
-    rows = await conn.fetch(f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {staging}{ordered} "
+    await copy_to_scratch(conn, staging, [*columns, ("arrival_order", "integer")],
+                          [(*record, n) for n, record in enumerate(records)])
+    listed = ", ".join(names)
+    rows = await conn.fetch(f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {staging} ORDER BY arrival_order "
                             f"ON CONFLICT DO NOTHING RETURNING {returning}")
     return {r[0] for r in rows}

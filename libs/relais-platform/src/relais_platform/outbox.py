@@ -14,6 +14,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
 
+from relais_platform.db import copy_if_new
 from relais_platform.events import CONTENT_TYPE, Envelope, encode
 from relais_platform.kafka import namespaced, partition_for
 
@@ -57,11 +58,9 @@ async def enqueue_encoded(conn: asyncpg.Connection, rows: Sequence[EncodedEvent]
     """
     if not rows:
         return 0
-    try:
-        async with conn.transaction():  # a savepoint: a duplicate id undoes this COPY only
-            await conn.copy_records_to_table("outbox", records=rows, columns=_COLUMNS)
+    if await copy_if_new(conn, "outbox", _COLUMNS, rows):
         added = len(rows)
-    except asyncpg.UniqueViolationError:
+    else:
         added = len(await conn.fetch(
             "INSERT INTO outbox (event_id, topic, key, value, dedupe) "
             "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::boolean[]) "

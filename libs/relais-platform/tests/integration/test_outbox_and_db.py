@@ -249,7 +249,10 @@ async def test_new_rows_are_copied_in_and_known_ones_skipped_without_losing_the_
                                          returning="n") is None  # all new: COPYed straight in
             inserted = await insert_new_rows(conn, "new_rows_test", columns,
                                              [(3, {"c": 3}), (2, {"b": "again"}), (4, {"j": True})],
-                                             returning="n", order_by="n")
+                                             returning="n")
             assert inserted == {3, 4}
+            twice = [(5, {"first": True}), (5, {"second": True})]  # one key twice: the first in order wins
+            assert await insert_new_rows(conn, "new_rows_test", columns, twice, returning="n") == {5}
         rows = await conn.fetch("SELECT n, doc FROM new_rows_test ORDER BY n")
-        assert [(r["n"], r["doc"]) for r in rows] == [(1, {"a": 1}), (2, {"b": [2]}), (3, {"c": 3}), (4, {"j": True})]
+        assert [(r["n"], r["doc"]) for r in rows] == [(1, {"a": 1}), (2, {"b": [2]}), (3, {"c": 3}), (4, {"j": True}),
+                                                            (5, {"first": True})]

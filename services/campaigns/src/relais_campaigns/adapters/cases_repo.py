@@ -77,7 +77,7 @@ async def insert_new(conn: asyncpg.Connection, *, cases: Sequence[NewCase]) -> s
     """Insert new cases (found unknown just before), in case_id order so that concurrent inserters never deadlock;
     returns the ids inserted: all of them unless a second worker racing on the same event inserted one meanwhile."""
     ordered = sorted(cases, key=lambda c: c.case_id.int)
-    inserted = await insert_new_rows(conn, "cases", _ARRIVALS, ordered, returning="case_id", order_by="case_id")
+    inserted = await insert_new_rows(conn, "cases", _ARRIVALS, ordered, returning="case_id")
     return {c.case_id for c in ordered} if inserted is None else inserted
 
 
