@@ -1,5 +1,5 @@
-"""Property: the pricing of billing lines — in Python for a chunk of new lines COPYed in, in SQL for a chunk with
-lines already there — prices every line exactly as the domain function does — the tariff
+"""Property: the pricing of billing lines — COPYed in for a chunk of new lines, inserted skipping the known ones for a
+chunk with lines already there — prices every line exactly as the domain function does — the tariff
 version in force on the Paris calendar day of the work (effective-dated, past days keep their version, no
 version: unpriced at 0), the fee of the line's kind, the Paris billing month — for generated tariffs and
 events around month ends and daylight-saving changes, fed in batches with redeliveries."""

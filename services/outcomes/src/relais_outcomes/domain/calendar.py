@@ -21,7 +21,11 @@ def billing_date(moment: datetime) -> date:
 
 def period_of(moment: datetime) -> str:
     """The billing month `YYYY-MM` of an aware instant, in Europe/Paris."""
-    day = billing_date(moment)
+    return period_of_day(billing_date(moment))
+
+
+def period_of_day(day: date) -> str:
+    """The billing month `YYYY-MM` of a Paris calendar day."""
     return f"{day.year:04d}-{day.month:02d}"
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import NamedTuple
 
-from relais_outcomes.domain.calendar import billing_date
+from relais_outcomes.domain.calendar import billing_date, period_of_day
 from relais_platform.contracts import BillingKind
 
 
@@ -93,7 +93,7 @@ class TariffIndex:
             version = self.in_force(partner_id, day)
             price = self._prices[key] = Price(version.fee(kind) if version else 0,
                                               version.tariff_version_id if version else None,
-                                              f"{day.year:04d}-{day.month:02d}")
+                                              period_of_day(day))
         return price
 
     def _paris_day(self, moment: datetime) -> date:

@@ -1,11 +1,10 @@
 """Handlers that turn published work (attempts, resolutions) into priced billing lines.
 
 The hot path of the worker (a million attempts a month): per event the decoding, the line ids and the price (the
-version in force on its Paris day, `TariffIndex`) are computed in Python and a chunk of new lines is COPYed in;
-a chunk with a line already there goes through one set-based statement that prices in SQL and skips the existing
-lines (adapters/billing_repo.py), so a redelivered or replayed event changes nothing without a processed_events
-row. The BillingLineRecorded events are serialised straight to JSON. Python prepares a chunk while PostgreSQL
-takes the previous one (adapters/pipeline.py)."""
+version in force on its Paris day, `TariffIndex`) are computed in Python; a chunk's new lines are COPYed in and the
+ones already there skipped (adapters/billing_repo.py), so a redelivered or replayed event changes nothing without a
+processed_events row. The BillingLineRecorded events are serialised straight to JSON. Python prepares a chunk
+while PostgreSQL takes the previous one (adapters/pipeline.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +18,7 @@ import structlog
 
 from relais_outcomes import SOURCE
 from relais_outcomes.adapters import tariffs_repo
-from relais_outcomes.adapters.billing_repo import PricedLine, insert_new_lines
+from relais_outcomes.adapters.billing_repo import PricedLine, insert_lines
 from relais_outcomes.adapters.pipeline import overlapped
 from relais_outcomes.domain.billing import BillableWork
 from relais_outcomes.domain.tariffs import TariffIndex
@@ -39,13 +38,13 @@ async def bill(*, conn: asyncpg.Connection, chunks: Iterable[Sequence[BillableWo
     """
     tariffs = TariffIndex()
 
-    async def price_and_copy(work: Sequence[BillableWork]) -> list[PricedLine]:
+    async def insert_chunk(work: Sequence[BillableWork]) -> list[PricedLine]:
         partners = {w.partner_id for w in work if w.partner_id not in tariffs}
         if partners:  # share-locked until commit: a version cannot be replaced while it prices this batch's lines
             tariffs.add(await tariffs_repo.tariffs_of(conn, partner_ids=sorted(partners), share_lock=True))
-        return await insert_new_lines(conn, work=work, tariffs=tariffs)
+        return await insert_lines(conn, work=work, tariffs=tariffs)
 
-    priced = await overlapped(chunks, list, price_and_copy)
+    priced = await overlapped(chunks, list, insert_chunk)
     now, added = datetime.now(UTC), 0
     for work, lines in priced:
         _warn_unpriced(lines, work)
