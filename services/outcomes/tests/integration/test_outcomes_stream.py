@@ -134,7 +134,7 @@ async def test_a_full_replay_reproduces_the_same_lines_and_totals(outcomes_pool,
     statement = (await outcomes_client.get("/v1/partners/acme/statements/2026-03",
                                            headers=outcomes_as("finance"))).json()
     usage = await tariff_usage(outcomes_pool)
-    assert usage and usage == dict(await outcomes_pool.fetch(  # counted by the pricing statements, line for line
+    assert usage and usage == dict(await outcomes_pool.fetch(  # counted as the lines went in, line for line
         "SELECT tariff_version_id, count(*) FROM billing_lines WHERE tariff_version_id IS NOT NULL GROUP BY 1"))
     # Everything but the tariffs is forgotten, as if the worker were rebuilt from the topics.
     await outcomes_pool.execute(f"TRUNCATE {SCHEMA}.billing_lines, {SCHEMA}.tariff_version_lines, "

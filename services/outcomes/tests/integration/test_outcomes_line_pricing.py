@@ -87,7 +87,7 @@ def _expected(events: list, tariffs: dict[str, list[Tariff]]) -> set[tuple]:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data(), acme=versions, zeta=versions, batch=st.integers(1, 9))
-async def test_sql_pricing_is_the_domain_pricing(outcomes_pool, outcomes_world, data, acme, zeta, batch) -> None:
+async def test_line_pricing_is_the_domain_pricing(outcomes_pool, outcomes_world, data, acme, zeta, batch) -> None:
     await truncate_all(outcomes_pool, SCHEMA)
     tariffs = await _save_tariffs(outcomes_pool, {"acme": acme, "zeta": zeta})
     events = data.draw(work(outcomes_world))
