@@ -1,7 +1,7 @@
-"""Intake end to end: a generated 1,000,000-row French CSV (~2% bad rows) streamed to the upload endpoint of an
-isolated intake (API + worker), timed until every accepted case is on the namespaced relais.cases.opened.v1;
-peak RSS of the intake processes; and, in the same run, the raw baseline: aiokafka producing as many
-pre-serialised records of the same size.
+"""Intake end to end: a generated 1,000,000-row French CSV (~2% bad rows, written to disk before the clock starts)
+streamed to the upload endpoint of an isolated intake (API + worker), timed until every accepted case is on the
+namespaced relais.cases.opened.v1; peak RSS of the intake processes; and, in the same run, the raw baseline:
+aiokafka producing as many pre-serialised records of the same size.
 
 `RELAIS_BENCH_INTAKE_ROWS` changes the number of rows (default 1,000,000).
 """
@@ -11,14 +11,16 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench.stack import BOOTSTRAP, BenchStack, CpuMeter, peak_rss_mib
+from bench.stack import BOOTSTRAP, BenchStack, CpuMeter, children, peak_rss_mib
 from relais_platform.contracts import Topics
 from relais_platform.kafka import delete_namespace, ensure_topics, make_producer, namespaced
 from relais_platform.testing import auth_header
@@ -51,19 +53,21 @@ def _row(i: int, rng: random.Random) -> str:
     return f"P{i:08d};{last};{first};{phone};{street};{postcode};{city};{amount};{since};Agence {i % 37}\r\n"
 
 
-async def _csv(rows: int) -> AsyncIterator[bytes]:
-    """The file, generated as it is uploaded (never held whole): ~1 MiB pieces."""
+def _write_csv(path: Path, rows: int) -> None:
+    """The partner's file, written before the clock starts (a partner uploads a file it has): ~1 MiB pieces."""
     rng = random.Random(42)
-    yield "\ufeff".encode() + HEADER.encode()  # UTF-8 with a BOM, as Excel saves it
-    batch: list[str] = []
-    for i in range(rows):
-        batch.append(_row(i, rng))
-        if len(batch) == 8000:
-            yield "".join(batch).encode()
-            batch.clear()
+    with path.open("wb") as out:
+        out.write("\ufeff".encode() + HEADER.encode())  # UTF-8 with a BOM, as Excel saves it
+        for start in range(0, rows, 8000):
+            out.write("".join(_row(i, rng) for i in range(start, min(rows, start + 8000))).encode())
+
+
+async def _streamed(path: Path) -> AsyncIterator[bytes]:
+    """The file read as it is uploaded (never held whole)."""
+    with path.open("rb") as source:
+        while piece := source.read(1 << 20):
+            yield piece
             await asyncio.sleep(0)
-    if batch:
-        yield "".join(batch).encode()
 
 
 async def _count_opened(consumer: AIOKafkaConsumer, target: asyncio.Future[int], counted: list[int]) -> None:
@@ -89,8 +93,8 @@ async def _consumer(bootstrap: str, topic: str) -> AIOKafkaConsumer:
     return consumer
 
 
-async def _intake_run(stack: BenchStack, bootstrap: str) -> tuple[list[str], int, float]:
-    """Upload, wait for the last opened case on Kafka; returns (lines, accepted, event size)."""
+async def _intake_run(stack: BenchStack, bootstrap: str, path: Path) -> tuple[list[str], int, float]:
+    """Upload the file at `path`, wait for the last opened case on Kafka; returns (lines, accepted, event size)."""
     admin = auth_header("admin", sub="bench")
     today = date.today()
     async with httpx.AsyncClient(base_url=stack.url("intake"), timeout=600, headers=admin) as client:
@@ -103,14 +107,14 @@ async def _intake_run(stack: BenchStack, bootstrap: str) -> tuple[list[str], int
         counter = asyncio.create_task(_count_opened(consumer, target, counted))
         pids = {n: p.pid for n, p in stack.processes.items()}
         samples: list[tuple[float, float]] = []
-        meter = CpuMeter.start(stack)  # the bench client writes the CSV as it uploads it
+        meter = CpuMeter.start(stack)  # the bench client reads the file as it uploads it
         started = time.perf_counter()
         response = await client.post(f"/v1/campaigns/{campaign['campaign_id']}/cases/upload",
-                                     content=_csv(ROWS), headers={"Content-Type": "text/csv"})
+                                     content=_streamed(path), headers={"Content-Type": "text/csv"})
         uploaded = time.perf_counter() - started
         submission_url = response.headers["Location"]
         while (sub := (await client.get(submission_url)).json())["status"] not in ("done", "failed"):
-            samples.append((sub["progress"], peak_rss_mib(pids["intake-worker"])))  # the peak so far
+            samples.append((sub["progress"], _worker_rss(pids["intake-worker"])))  # the peak so far
             await asyncio.sleep(1)
         validated = time.perf_counter() - started
         target.set_result(sub["accepted"])
@@ -120,6 +124,7 @@ async def _intake_run(stack: BenchStack, bootstrap: str) -> tuple[list[str], int
         event_size = await _mean_event_size(consumer)
         await consumer.stop()
     rss = {name: peak_rss_mib(pid) for name, pid in pids.items()}
+    lanes = [peak_rss_mib(child) for child in children(pids["intake-worker"])]
     early = [r for p, r in samples if p < 0.25]
     late = [r for p, r in samples if p > 0.75]
     lines = [
@@ -129,11 +134,18 @@ async def _intake_run(stack: BenchStack, bootstrap: str) -> tuple[list[str], int
         f"last CaseOpened on Kafka at {elapsed:.1f} s",
         f"intake end to end: {ROWS / elapsed:,.0f} rows/s",
         f"  {cpu}",
-        f"peak RSS: api {rss['intake-api']:.0f} MiB, worker {rss['intake-worker']:.0f} MiB",
-        f"worker peak RSS by the first quarter of the file: {max(early, default=float('nan')):.0f} MiB, "
+        f"peak RSS: api {rss['intake-api']:.0f} MiB, worker {rss['intake-worker']:.0f} MiB, its child processes "
+        f"(file lanes) {' + '.join(f'{r:.0f}' for r in lanes) or 'none'} MiB",
+        f"worker and lanes, summed peak RSS by the first quarter of the file: {max(early, default=float('nan')):.0f} "
+        f"MiB, "
         f"by its last quarter: {max(late, default=float('nan')):.0f} MiB (flat = memory does not grow with the file)",
     ]
     return lines, ROWS / elapsed, event_size
+
+
+def _worker_rss(pid: int) -> float:
+    """The worker's peak resident memory with its child processes' (file lanes), in MiB."""
+    return peak_rss_mib(pid) + sum(peak_rss_mib(child) for child in children(pid))
 
 
 async def _mean_event_size(consumer: AIOKafkaConsumer) -> float:
@@ -172,11 +184,14 @@ async def _raw_baseline(bootstrap: str, namespace: str, count: int, size: int) -
 async def run() -> list[str]:
     """The intake benchmark and its raw baseline, with the ratio."""
     stack = BenchStack(services=("intake",), database="relais_bench_intake")
-    await stack.start()
-    try:
-        lines, rate, event_size = await _intake_run(stack, BOOTSTRAP)
-    finally:
-        await stack.stop()
+    with tempfile.TemporaryDirectory(prefix="relais-bench-") as scratch:
+        path = Path(scratch) / "impayes.csv"
+        await asyncio.to_thread(_write_csv, path, ROWS)
+        await stack.start()
+        try:
+            lines, rate, event_size = await _intake_run(stack, BOOTSTRAP, path)
+        finally:
+            await stack.stop()
     baseline = await _raw_baseline(BOOTSTRAP, stack.namespace, ROWS, int(event_size))
     lines.append(f"raw baseline: aiokafka producing {ROWS:,} pre-serialised records of {event_size:.0f} B: "
                  f"{baseline:,.0f} records/s")

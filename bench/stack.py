@@ -44,6 +44,14 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def children(pid: int) -> list[int]:
+    """The live child processes of `pid`."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
 async def wait_committed(namespace: str, topic: str, records: int, *, poll_s: float = 0.25,
                          limit_s: float = 1800) -> None:
     """Until a consumer group of the stack (its id names the namespace) has committed `records` records of the
@@ -69,9 +77,9 @@ async def wait_committed(namespace: str, topic: str, records: int, *, poll_s: fl
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _process_cpu() -> dict[int, tuple[str, float]]:
-    """Every process's command line and CPU seconds (user + system) so far, from /proc."""
-    found: dict[int, tuple[str, float]] = {}
+def _process_cpu() -> dict[int, tuple[str, float, int]]:
+    """Every process's command line, CPU seconds (user + system) so far and parent, from /proc."""
+    found: dict[int, tuple[str, float, int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -80,7 +88,7 @@ def _process_cpu() -> dict[int, tuple[str, float]]:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:  # gone meanwhile
             continue
-        found[int(entry.name)] = command, (int(fields[11]) + int(fields[12])) / _TICKS
+        found[int(entry.name)] = command, (int(fields[11]) + int(fields[12])) / _TICKS, int(fields[1])
     return found
 
 
@@ -92,8 +100,8 @@ class CpuMeter:
     (a connection closed) counts up to its last reading."""
 
     stack: BenchStack
-    before: dict[int, tuple[str, float]]
-    latest: dict[int, tuple[str, float]] = field(default_factory=dict)
+    before: dict[int, tuple[str, float, int]]
+    latest: dict[int, tuple[str, float, int]] = field(default_factory=dict)
     sampler: asyncio.Task[None] | None = None
 
     @classmethod
@@ -113,10 +121,10 @@ class CpuMeter:
         self.latest.update(_process_cpu())
         names = {os.getpid(): "bench client", **{p.pid: name for name, p in self.stack.processes.items()}}
         used: dict[str, float] = {}
-        for pid, (command, seconds) in self.latest.items():
-            role = names.get(pid) or self._role(command)
-            if role is not None:
-                used[role] = used.get(role, 0.0) + seconds - self.before.get(pid, (command, 0.0))[1]
+        for pid, (command, seconds, parent) in self.latest.items():
+            role = names.get(pid) or (f"{names[parent]} lanes" if parent in names else self._role(command))
+            if role is not None:  # a worker's child processes (intake's file lanes) count apart
+                used[role] = used.get(role, 0.0) + seconds - self.before.get(pid, (command, 0.0, parent))[1]
         return used
 
     def _role(self, command: str) -> str | None:

@@ -69,6 +69,23 @@ async def read_chunk(*, pool: asyncpg.Pool, submission_id: uuid.UUID, seq: int) 
                                submission_id, seq)
 
 
+async def lock_turn(*, conn: asyncpg.Connection, submission_id: uuid.UUID, owner: uuid.UUID) -> int | None:
+    """Lock the file's row for the caller's transaction and return the rows committed so far; None when the lease
+    is no longer `owner`'s. Chunks written by several lanes thus commit one at a time, in the file's order."""
+    return await conn.fetchval(
+        "SELECT rows_done FROM submissions WHERE submission_id = $1 AND lease_owner = $2 AND status = 'validating' "
+        "FOR UPDATE",
+        submission_id, owner,
+    )
+
+
+async def abandon(*, conn: asyncpg.Connection, submission_id: uuid.UUID, owner: uuid.UUID) -> None:
+    """Hand the lease to no one until it runs out: the owner's other lanes stop at their next chunk, and the file is
+    taken over (resumed) when the lease expires, as if its worker had crashed."""
+    await conn.execute("UPDATE submissions SET lease_owner = gen_random_uuid() "
+                       "WHERE submission_id = $1 AND lease_owner = $2", submission_id, owner)
+
+
 async def checkpoint(*, conn: asyncpg.Connection, submission_id: uuid.UUID, owner: uuid.UUID, rows: int,
                      accepted: int, rejected: int, duplicates: int, bytes_read: int,
                      file_format: dict[str, Any] | None = None) -> bool:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import faust
 import structlog
 
+from relais_intake.service_layer.file_lanes import FileLanes
 from relais_intake.service_layer.file_processing import process_next_file
 from relais_intake.service_layer.partner_records import CONSUMER, RawRecord, take_records
 from relais_platform.contracts import Topics
@@ -22,15 +23,22 @@ log = structlog.get_logger(__name__)
 IDLE_POLL_SECONDS = 0.5
 
 
-def register(app: faust.App, resources: Resources) -> None:
-    """Attach the intake worker's agent and tasks to `app`."""
+def register(app: faust.App, resources: Resources, *, lanes: FileLanes | None = None) -> None:
+    """Attach the intake worker's agent and tasks to `app`; big files are taken by `lanes` when given."""
 
     consume_in_batches(app, Topics.INTAKE_SUBMISSIONS, partner_records_handler(resources), consumer=CONSUMER,
                        records=True)
 
     @app.task
     async def process_uploaded_files() -> None:
-        await run_file_processor(resources)
+        if lanes is None:
+            await run_file_processor(resources)
+            return
+        try:
+            await lanes.start()
+            await run_file_processor(resources, lanes=lanes)
+        finally:
+            lanes.close()
 
 
 def partner_records_handler(resources: Resources) -> Callable[[list[RawRecord]], Awaitable[None]]:
@@ -44,13 +52,14 @@ def partner_records_handler(resources: Resources) -> Callable[[list[RawRecord]],
     return handle
 
 
-async def run_file_processor(resources: Resources, *, idle_poll: float = IDLE_POLL_SECONDS) -> None:
+async def run_file_processor(resources: Resources, *, lanes: FileLanes | None = None,
+                             idle_poll: float = IDLE_POLL_SECONDS) -> None:
     """Process uploaded files one after the other until cancelled; a failure is logged, never fatal (the
     file's lease runs out and it is tried again, at most a few times)."""
     owner = uuid.uuid4()
     while True:
         try:
-            done = await process_next_file(pool=await resources.pool(), owner=owner)
+            done = await process_next_file(pool=await resources.pool(), owner=owner, lanes=lanes)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -5,9 +5,11 @@ that dies mid-file is replaced by one that resumes after the last committed chun
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -22,6 +24,7 @@ from relais_intake.domain.problems import FieldProblem
 from relais_intake.domain.submission import SubmissionChannel, SubmissionStatus
 from relais_intake.domain.validation import RejectedCase, ValidCase
 from relais_intake.service_layer.case_intake import PreparedChunk, prepare_chunk, take_prepared
+from relais_intake.service_layer.file_lanes import FileLanes
 from relais_intake.service_layer.submissions import BUSINESS_ZONE
 from relais_platform.errors import RelaisError
 
@@ -29,6 +32,7 @@ log = structlog.get_logger(__name__)
 
 ROWS_PER_CHUNK = 5000
 MAX_ATTEMPTS = 3  # a file that crashed this many workers is marked failed instead of crashing the next
+TURN_POLL_SECONDS, MAX_TURN_POLL_SECONDS = 0.002, 0.05  # a lane ahead of the others waits for its chunk's turn
 
 
 class FileRefused(Exception):
@@ -39,8 +43,10 @@ class LeaseLost(Exception):
     """Another worker took the file over (this one was too slow to checkpoint): stop, roll back."""
 
 
-async def process_next_file(*, pool: asyncpg.Pool, owner: uuid.UUID) -> uuid.UUID | None:
-    """Claim the oldest waiting file and process it to the end; None when there was nothing to do."""
+async def process_next_file(*, pool: asyncpg.Pool, owner: uuid.UUID,
+                            lanes: FileLanes | None = None) -> uuid.UUID | None:
+    """Claim the oldest waiting file and process it to the end (a big CSV in `lanes`); None when there was nothing
+    to do."""
     async with pool.acquire() as conn:
         claimed = await uploads_repo.claim_next(conn=conn, owner=owner)
     if claimed is None:
@@ -50,7 +56,7 @@ async def process_next_file(*, pool: asyncpg.Pool, owner: uuid.UUID) -> uuid.UUI
     try:
         if claimed["attempts"] > MAX_ATTEMPTS:
             raise FileRefused(f"processing failed {MAX_ATTEMPTS} times; see the intake worker log")
-        await _process(pool=pool, claimed=claimed, owner=owner)
+        await _process(pool=pool, claimed=claimed, owner=owner, lanes=lanes)
         status, error = SubmissionStatus.DONE, None
     except (FileRefused, RelaisError) as refused:
         status, error = SubmissionStatus.FAILED, str(refused)
@@ -63,25 +69,75 @@ async def process_next_file(*, pool: asyncpg.Pool, owner: uuid.UUID) -> uuid.UUI
     return submission_id
 
 
-async def _process(*, pool: asyncpg.Pool, claimed: asyncpg.Record, owner: uuid.UUID) -> None:
-    submission_id = claimed["submission_id"]
+@dataclass(frozen=True, slots=True)
+class Lane:
+    """One reader and writer of a claimed file: lane `index` of `count` takes the chunks `index`, `index + count`,
+    ... counted from `resume_at` (the rows committed before this run), and skips the others' rows unread."""
+
+    submission_id: uuid.UUID
+    owner: uuid.UUID
+    channel: str
+    file_format: dict[str, Any]
+    bytes_total: int
+    resume_at: int
+    campaign: Campaign
+    today: date
+    rows_per_chunk: int
+    index: int = 0
+    count: int = 1
+    worker_pid: int = field(default_factory=os.getpid)
+
+
+async def _process(*, pool: asyncpg.Pool, claimed: asyncpg.Record, owner: uuid.UUID, lanes: FileLanes | None) -> None:
     async with pool.acquire() as conn:
         campaign = await campaigns_repo.get_campaign(conn=conn, campaign_id=claimed["campaign_id"])
     if campaign is None:  # cannot happen while submissions reference campaigns; refused rather than crashed
         raise FileRefused("the campaign of this file does not exist")
-    now = datetime.now(UTC)
-    today = now.astimezone(BUSINESS_ZONE).date()
+    today = datetime.now(UTC).astimezone(BUSINESS_ZONE).date()
     ensure_takes_cases(campaign.status, ends_on=campaign.ends_on, today=today)
+    lane = Lane(submission_id=claimed["submission_id"], owner=owner, channel=str(claimed["channel"]),
+                file_format=dict(claimed["file_format"] or {}), bytes_total=claimed["bytes_total"],
+                resume_at=claimed["rows_done"], campaign=campaign, today=today, rows_per_chunk=ROWS_PER_CHUNK)
+    count = lanes.lanes_for(lane.bytes_total) if lanes is not None and lane.channel == SubmissionChannel.CSV else 1
+    if count == 1:
+        await run_lane(pool, lane)
+    else:
+        assert lanes is not None
+        await _run_lanes(pool, [replace(lane, index=i, count=count) for i in range(count)], lanes)
+
+
+async def _run_lanes(pool: asyncpg.Pool, lanes: list[Lane], processes: FileLanes) -> None:
+    """The first lane here, the others in the child processes. When one fails (or this worker stops), the lease
+    is abandoned so that the others stop at their next chunk; what was committed stays, and is resumed from."""
+    running = [asyncio.ensure_future(run_lane(pool, lanes[0]))]
+    running += [asyncio.ensure_future(processes.run(run_lane, lane)) for lane in lanes[1:]]
+    try:
+        await asyncio.wait(running, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        if not all(task.done() for task in running):
+            running[0].cancel()
+            async with pool.acquire() as conn:
+                await uploads_repo.abandon(conn=conn, submission_id=lanes[0].submission_id, owner=lanes[0].owner)
+            await asyncio.wait(running)
+    failures = [task.exception() for task in running if not task.cancelled() and task.exception() is not None]
+    if failures:  # the failure itself before the LeaseLost it caused in the other lanes
+        raise min(failures, key=lambda failure: isinstance(failure, LeaseLost))  # type: ignore[arg-type, return-value]
+
+
+async def run_lane(pool: asyncpg.Pool, lane: Lane) -> None:
+    """Read the file straight from PostgreSQL and take the lane's chunks, each in a transaction with its checkpoint
+    once every earlier chunk is committed, while the lane's next chunk is read: a dead worker's successor resumes
+    after the last committed chunk, duplicating nothing."""
     loop = asyncio.get_running_loop()
 
     def fetch(seq: int) -> bytes:  # runs in the parsing thread; the event loop does the I/O
-        read = uploads_repo.read_chunk(pool=pool, submission_id=submission_id, seq=seq)
+        read = uploads_repo.read_chunk(pool=pool, submission_id=lane.submission_id, seq=seq)
         return asyncio.run_coroutine_threadsafe(read, loop).result()
 
-    first_chunk = await uploads_repo.read_chunk(pool=pool, submission_id=submission_id, seq=0) or b""
-    raw = ChunkFile(fetch, claimed["bytes_total"], first_chunk=first_chunk)  # read once: sniffed, then parsed
-    file_format = dict(claimed["file_format"] or {})
-    rows = _rows(claimed=claimed, raw=raw, head=first_chunk[:65536], file_format=file_format)
+    first_chunk = await uploads_repo.read_chunk(pool=pool, submission_id=lane.submission_id, seq=0) or b""
+    raw = ChunkFile(fetch, lane.bytes_total, first_chunk=first_chunk)  # read once: sniffed, then parsed
+    file_format = dict(lane.file_format)
+    rows = _rows(channel=lane.channel, raw=raw, head=first_chunk[:65536], file_format=file_format)
     # The file is read, validated and prepared in a thread of its own, always the same: rows are read in order, and
     # the memory of a long file stays in one allocator arena.
     reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-file-reader")
@@ -90,39 +146,58 @@ async def _process(*, pool: asyncpg.Pool, claimed: asyncpg.Record, owner: uuid.U
         file_format["header"] = list(columns.raw_row(columns.header))
 
         def read_ahead(skip: int) -> asyncio.Future[PreparedChunk]:
-            return loop.run_in_executor(reader, _next_chunk, rows, columns, skip, today, campaign)
+            return loop.run_in_executor(reader, _next_chunk, rows, columns, skip, lane)
 
-        await _write_chunks(pool=pool, read_ahead=read_ahead, claimed=claimed, campaign=campaign, owner=owner,
-                            raw=raw, file_format=file_format)
+        await _write_chunks(pool=pool, read_ahead=read_ahead, lane=lane, raw=raw, file_format=file_format)
     finally:
         reader.shutdown(wait=False)  # not waiting here: the reader may need this loop to fetch a chunk
 
 
 async def _write_chunks(*, pool: asyncpg.Pool, read_ahead: Callable[[int], asyncio.Future[PreparedChunk]],
-                        claimed: asyncpg.Record, campaign: Campaign, owner: uuid.UUID, raw: ChunkFile,
-                        file_format: dict[str, Any]) -> None:
-    """Each chunk in its transaction with its checkpoint, while the next one is read: CPU and database overlap, and
-    the writing side only waits for the database."""
-    submission_id, channel = claimed["submission_id"], str(claimed["channel"])
-    upcoming = read_ahead(claimed["rows_done"])
+                        lane: Lane, raw: ChunkFile, file_format: dict[str, Any]) -> None:
+    """Each chunk of the lane in its transaction, while its next one is read: CPU and database overlap, and the
+    writing side only waits for the database (and for the other lanes' earlier chunks)."""
+    size = lane.rows_per_chunk
+    first_row = lane.resume_at + lane.index * size
+    upcoming = read_ahead(first_row)
     try:
         while (chunk := await upcoming).checked:
-            upcoming = read_ahead(0)
-            async with pool.acquire() as conn, conn.transaction():
-                taken = await take_prepared(conn=conn, campaign=campaign, submission_id=submission_id,
-                                            channel=channel, chunk=chunk)
-                if not await uploads_repo.checkpoint(
-                        conn=conn, submission_id=submission_id, owner=owner, rows=len(chunk.checked),
-                        accepted=taken.accepted, rejected=taken.rejected, duplicates=taken.duplicates,
-                        bytes_read=raw.tell(), file_format=file_format):
-                    raise LeaseLost
+            upcoming = read_ahead((lane.count - 1) * size)
+            await _take_in_turn(pool=pool, lane=lane, chunk=chunk, first_row=first_row, raw=raw,
+                                file_format=file_format)
+            first_row += lane.count * size
     finally:
         upcoming.cancel()  # a failed chunk: the one read ahead is dropped, its rows are read again on resume
 
 
-def _rows(*, claimed: asyncpg.Record, raw: ChunkFile, head: bytes, file_format: dict[str, Any]) -> Iterator[Row]:
+async def _take_in_turn(*, pool: asyncpg.Pool, lane: Lane, chunk: PreparedChunk, first_row: int, raw: ChunkFile,
+                        file_format: dict[str, Any]) -> None:
+    """Write the chunk once the rows before it are committed (the file's row, locked, says how many are): the
+    chunks of a file commit in its order whatever the lanes, so the first line of a reference is the one opened."""
+    pause = TURN_POLL_SECONDS
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            committed = await uploads_repo.lock_turn(conn=conn, submission_id=lane.submission_id, owner=lane.owner)
+            if committed is None or committed > first_row:
+                raise LeaseLost
+            if committed == first_row:
+                taken = await take_prepared(conn=conn, campaign=lane.campaign, submission_id=lane.submission_id,
+                                            channel=lane.channel, chunk=chunk)
+                if not await uploads_repo.checkpoint(
+                        conn=conn, submission_id=lane.submission_id, owner=lane.owner, rows=len(chunk.checked),
+                        accepted=taken.accepted, rejected=taken.rejected, duplicates=taken.duplicates,
+                        bytes_read=raw.tell(), file_format=file_format):
+                    raise LeaseLost
+                return
+        if os.getpid() != lane.worker_pid and os.getppid() != lane.worker_pid:
+            raise LeaseLost  # a lane process whose worker died: its successor takes the file over
+        await asyncio.sleep(pause)  # another lane's earlier chunk is not written yet
+        pause = min(2 * pause, MAX_TURN_POLL_SECONDS)
+
+
+def _rows(*, channel: str, raw: ChunkFile, head: bytes, file_format: dict[str, Any]) -> Iterator[Row]:
     """The file's rows; for a CSV, its charset and separator are decided from its first bytes (`head`)."""
-    if claimed["channel"] == SubmissionChannel.XLSX:
+    if channel == SubmissionChannel.XLSX:
         return xlsx_rows(raw)
     charset, separator = csv_dialect(head, declared_charset=file_format.get("declared_charset"),
                                      declared_separator=file_format.get("separator"))
@@ -143,15 +218,15 @@ def _header(rows: Iterator[Row]) -> ColumnMap:
         raise FileRefused(problem.reason) from problem
 
 
-def _next_chunk(rows: Iterator[Row], columns: ColumnMap, skip: int, today: date, campaign: Campaign) -> PreparedChunk:
-    """The next ROWS_PER_CHUNK rows, validated and prepared (after skipping the `skip` rows an earlier worker
-    committed); an empty chunk at the end of the file."""
+def _next_chunk(rows: Iterator[Row], columns: ColumnMap, skip: int, lane: Lane) -> PreparedChunk:
+    """The lane's next chunk of rows, validated and prepared, after skipping `skip` rows (the other lanes' or those
+    an earlier worker committed); an empty chunk at the end of the file."""
     chunk: list[ValidCase | RejectedCase] = []
     for _ in range(skip):
         if next(rows, None) is None:
-            return prepare_chunk(chunk, campaign=campaign, now=datetime.now(UTC))
+            return prepare_chunk(chunk, campaign=lane.campaign, now=datetime.now(UTC))
     for line, cells in rows:
-        chunk.append(check_file_row(columns, line, cells, today=today))
-        if len(chunk) == ROWS_PER_CHUNK:
+        chunk.append(check_file_row(columns, line, cells, today=lane.today))
+        if len(chunk) == lane.rows_per_chunk:
             break
-    return prepare_chunk(chunk, campaign=campaign, now=datetime.now(UTC))
+    return prepare_chunk(chunk, campaign=lane.campaign, now=datetime.now(UTC))
