@@ -7,7 +7,7 @@ import asyncio
 import gc
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -129,9 +129,11 @@ def tune_gc() -> None:
     gc.freeze()
 
 
-def build_worker(*, app_id: str, resources: Resources, register: Callable[[faust.App, Resources], None]) -> faust.App:
+def build_worker(*, app_id: str, resources: Resources, register: Callable[[faust.App, Resources], None],
+                 starting: Callable[[], Awaitable[None]] | None = None) -> faust.App:
     """A service's faust worker: its agents (from `register`), the outbox relay of its schema, and a
-    clean shutdown that stops the relay before closing the pool and producer."""
+    clean shutdown that stops the relay before closing the pool and producer. `starting` is awaited before the
+    worker says it is ready (child processes it spawns, say)."""
     settings = resources.settings
     namespace = settings.topic_namespace
     if namespace and not app_id.endswith(namespace):
@@ -144,6 +146,8 @@ def build_worker(*, app_id: str, resources: Resources, register: Callable[[faust
     @app.task
     async def outbox_relay() -> None:
         relay.append(asyncio.current_task())  # type: ignore[arg-type]
+        if starting is not None:
+            await starting()
         if settings.worker_ready_file:  # tells deploy/local/services.sh the worker got through start-up
             Path(settings.worker_ready_file).write_text(str(os.getpid()))  # noqa: ASYNC240 - once, tiny
         if settings.outbox_relay_in_worker:
