@@ -58,3 +58,17 @@ async def case_counts(*, conn: asyncpg.Connection, campaign_id: uuid.UUID) -> di
 async def submission_count(*, conn: asyncpg.Connection, campaign_id: uuid.UUID) -> int:
     """Number of submissions made to the campaign."""
     return await conn.fetchval("SELECT count(*) FROM submissions WHERE campaign_id = $1", campaign_id)
+
+
+async def partner_lookups(*, conn: asyncpg.Connection, partner_id: str, campaign_id: uuid.UUID) -> tuple[bool, bool]:
+    """Whether cases for this campaign must be looked up at all: (the partner has people on its opposition list,
+    the partner has another active or paused campaign). One probe each, instead of a chunk's references sent in
+    vain."""
+    row = await conn.fetchrow(
+        "SELECT EXISTS (SELECT 1 FROM oppositions WHERE partner_id = $1) AS oppositions, "
+        " EXISTS (SELECT 1 FROM campaigns WHERE partner_id = $1 AND campaign_id <> $2 "
+        "   AND status IN ('active', 'paused')) AS other_campaigns",
+        partner_id, campaign_id,
+    )
+    assert row is not None
+    return row["oppositions"], row["other_campaigns"]

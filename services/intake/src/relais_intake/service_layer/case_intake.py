@@ -11,7 +11,7 @@ from datetime import datetime
 
 import asyncpg
 
-from relais_intake.adapters import cases_repo, oppositions_repo, submissions_repo
+from relais_intake.adapters import campaigns_repo, cases_repo, oppositions_repo, submissions_repo
 from relais_intake.adapters.case_ids import case_id_text
 from relais_intake.domain.batch import CaseResult, Outcome, batch_results, cases_to_open
 from relais_intake.domain.campaign import Campaign
@@ -69,11 +69,18 @@ async def take_cases(*, conn: asyncpg.Connection, campaign: Campaign, submission
 async def take_prepared(*, conn: asyncpg.Connection, campaign: Campaign, submission_id: uuid.UUID, channel: str,
                         chunk: PreparedChunk) -> ChunkTaken:
     """`take_cases` for a prepared chunk (opened at the time it was prepared)."""
-    checked = await _refuse_opposed(conn=conn, partner_id=campaign.partner_id, checked=chunk.checked)
+    oppositions, other_campaigns = await campaigns_repo.partner_lookups(
+        conn=conn, partner_id=campaign.partner_id, campaign_id=campaign.campaign_id)
+    checked = chunk.checked
+    if oppositions:
+        checked = await _refuse_opposed(conn=conn, partner_id=campaign.partner_id, checked=chunk.checked)
     if checked is not chunk.checked:  # someone on the opposition list: another line of a reference may open
         chunk = prepare_chunk(checked, campaign=campaign, now=chunk.now)
-    elsewhere = await cases_repo.open_in_other_campaigns(conn=conn, partner_id=campaign.partner_id,
-                                                         campaign_id=campaign.campaign_id, refs=list(chunk.case_ids))
+    elsewhere: dict[str, str] = {}
+    if other_campaigns:
+        elsewhere = await cases_repo.open_in_other_campaigns(conn=conn, partner_id=campaign.partner_id,
+                                                             campaign_id=campaign.campaign_id,
+                                                             refs=list(chunk.case_ids))
     to_open = [c.external_ref for c in chunk.candidates if c.external_ref not in elsewhere]
     opened = await cases_repo.open_cases(conn=conn, campaign_id=campaign.campaign_id, partner_id=campaign.partner_id,
                                          submission_id=submission_id, records=[chunk.records[r] for r in to_open],
