@@ -65,3 +65,5 @@ def test_batch_outcomes_per_line() -> None:
     assert results[2].reasons[0].code == "duplicate_in_batch" and "line 1" in results[2].reasons[0].reason
     assert results[3].reasons[0].code == "already_in_campaign" and results[3].case_id == ids["R3"]
     assert results[0].case_id == results[2].case_id == ids["R1"]
+    refused = batch_results(checked, opened={"R1", "R2", "R4"}, case_ids=ids, accepted=False)
+    assert refused == [r for r in results if r.status != Outcome.ACCEPTED]

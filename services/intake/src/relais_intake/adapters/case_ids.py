@@ -3,9 +3,7 @@ COPY): the platform's fast UUIDv5s, pinned to `case_id_for` and `derived_id` by 
 
 from __future__ import annotations
 
-import uuid
-
-from relais_platform.ids import case_name, derived_name, name_id, name_id_text
+from relais_platform.ids import case_name, derived_name, name_id_text
 
 
 def case_id_text(*, partner_id: str, campaign_id: str, external_ref: str) -> str:
@@ -13,6 +11,6 @@ def case_id_text(*, partner_id: str, campaign_id: str, external_ref: str) -> str
     return name_id_text(case_name(partner_id=partner_id, campaign_id=campaign_id, external_ref=external_ref))
 
 
-def case_opened_event_id(case_id: str) -> uuid.UUID:
-    """`derived_id("case-opened", case_id)`: the id of the CaseOpened event of a case."""
-    return name_id(derived_name("case-opened", case_id))
+def case_opened_event_id(case_id: str) -> str:
+    """`derived_id("case-opened", case_id)` as text: the id of the CaseOpened event of a case."""
+    return name_id_text(derived_name("case-opened", case_id))

@@ -43,9 +43,10 @@ def cases_to_open(checked: Sequence[Checked]) -> list[ValidCase]:
 
 
 def batch_results(checked: Sequence[Checked], *, opened: set[str], case_ids: Mapping[str, str],
-                  open_elsewhere: Mapping[str, str] | None = None) -> list[CaseResult]:
+                  open_elsewhere: Mapping[str, str] | None = None, accepted: bool = True) -> list[CaseResult]:
     """One result per line: rejected, accepted (opened now) or duplicate (earlier line, already in the campaign,
-    or open in another active campaign of the partner: `open_elsewhere` maps such refs to that campaign)."""
+    or open in another active campaign of the partner: `open_elsewhere` maps such refs to that campaign). Without
+    `accepted`, only the refused lines' (what a file keeps of a chunk)."""
     elsewhere = open_elsewhere or {}
     first_line: dict[str, int] = {}
     results: list[CaseResult] = []
@@ -66,6 +67,8 @@ def batch_results(checked: Sequence[Checked], *, opened: set[str], case_ids: Map
             reason = FieldError("external_ref", "already_in_campaign",
                                 f"a case with external_ref {ref!r} already exists in this campaign")
         first_line.setdefault(ref, case.line)
+        if reason is None and not accepted:
+            continue
         status = Outcome.ACCEPTED if reason is None else Outcome.DUPLICATE
         results.append(CaseResult(index, case.line, ref, status, case_ids[ref],
                                   () if reason is None else (reason,), case.warnings))

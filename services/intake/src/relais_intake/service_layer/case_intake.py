@@ -67,8 +67,9 @@ async def take_cases(*, conn: asyncpg.Connection, campaign: Campaign, submission
 
 
 async def take_prepared(*, conn: asyncpg.Connection, campaign: Campaign, submission_id: uuid.UUID, channel: str,
-                        chunk: PreparedChunk) -> ChunkTaken:
-    """`take_cases` for a prepared chunk (opened at the time it was prepared)."""
+                        chunk: PreparedChunk, accepted_results: bool = True) -> ChunkTaken:
+    """`take_cases` for a prepared chunk (opened at the time it was prepared); without `accepted_results`, the
+    results are the refused lines' only (a file's chunk is counted, its accepted lines are not listed)."""
     oppositions, other_campaigns = await campaigns_repo.partner_lookups(
         conn=conn, partner_id=campaign.partner_id, campaign_id=campaign.campaign_id)
     checked = chunk.checked
@@ -91,7 +92,8 @@ async def take_prepared(*, conn: asyncpg.Connection, campaign: Campaign, submiss
                                      campaign_id=campaign.campaign_id, channel=channel, rejected_at=chunk.now))
                for r in rejected]
     await outbox.enqueue_encoded(conn, events)
-    results = batch_results(checked, opened=opened, case_ids=chunk.case_ids, open_elsewhere=elsewhere)
+    results = batch_results(checked, opened=opened, case_ids=chunk.case_ids, open_elsewhere=elsewhere,
+                            accepted=accepted_results)
     refused = [r for r in results if r.status != Outcome.ACCEPTED]
     await submissions_repo.store_refused(conn=conn, submission_id=submission_id, refused=refused, checked=checked)
     duplicates = sum(r.status == Outcome.DUPLICATE for r in refused)

@@ -182,7 +182,7 @@ async def _take_in_turn(*, pool: asyncpg.Pool, lane: Lane, chunk: PreparedChunk,
                 raise LeaseLost
             if committed == first_row:
                 taken = await take_prepared(conn=conn, campaign=lane.campaign, submission_id=lane.submission_id,
-                                            channel=lane.channel, chunk=chunk)
+                                            channel=lane.channel, chunk=chunk, accepted_results=False)
                 if not await uploads_repo.checkpoint(
                         conn=conn, submission_id=lane.submission_id, owner=lane.owner, rows=len(chunk.checked),
                         accepted=taken.accepted, rejected=taken.rejected, duplicates=taken.duplicates,
