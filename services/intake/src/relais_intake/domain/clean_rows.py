@@ -24,6 +24,16 @@ from relais_intake.domain.validation import ValidCase, parse_external_ref, phone
 if TYPE_CHECKING:
     from relais_intake.domain.file_format import ColumnMap
 
+# A partner's file repeats a few values column after column: first and last names, towns, postcodes, the dates a
+# debt started. Their parsers are pure, so the clean path keeps what they gave for the values seen last (a value
+# they refuse is not kept: the refusal is raised again). Amounts, phones and street lines rarely repeat.
+_SEEN = 4096
+_name = functools.lru_cache(maxsize=_SEEN)(clean_name)
+_town = functools.lru_cache(maxsize=_SEEN)(clean_text)
+_date = functools.lru_cache(maxsize=_SEEN)(parse_past_date)
+_postcode = functools.lru_cache(maxsize=_SEEN)(normalise_postcode)
+_department = functools.lru_cache(maxsize=_SEEN)(department_for_postcode)
+
 # Columns the clean path reads; any other known field (address line 2, coordinates) must be blank for it.
 _READ = frozenset({"external_ref", "first_name", "last_name", "amount_due", "phone", "address.line1",
                    "address.city", "postcode", "debt_since"})
@@ -76,11 +86,11 @@ def clean_row(plan: RowPlan, line: int, cells: Sequence[object], *, today: date)
 def _valid_case(plan: RowPlan, line: int, values: list[str | None], *, today: date) -> ValidCase | None:
     at = plan.index
     ref = parse_external_ref(values[at["external_ref"]])
-    first = clean_name(values[at["first_name"]], what="the first name")
-    last = clean_name(values[at["last_name"]], what="the last name")
+    first = _name(values[at["first_name"]], what="the first name")
+    last = _name(values[at["last_name"]], what="the last name")
     cents = parse_amount_cents(values[at["amount_due"]])
     since = _cell(values, at, "debt_since")
-    debt_since = parse_past_date(since, today=today, what="debt_since") if since is not None else None
+    debt_since = _date(since, today=today, what="debt_since") if since is not None else None
     phone_text, phone, dropped = _cell(values, at, "phone"), None, None
     if phone_text is not None:
         try:
@@ -94,14 +104,13 @@ def _valid_case(plan: RowPlan, line: int, values: list[str | None], *, today: da
     if dropped is not None and line1 is None and city is None:
         return None
     if line1 is not None or city is not None:
-        code = normalise_postcode(postcode)
+        code = _postcode(postcode)
         address = Address(line1=clean_text(line1, max_length=200, what="the address line 1"), postcode=code,
-                          city=clean_text(city, max_length=100, what="the city"),
-                          department=department_for_postcode(code))
+                          city=_town(city, max_length=100, what="the city"), department=_department(code))
         postcode, department = address.postcode, address.department
     elif postcode is not None and phone is not None:
-        postcode = normalise_postcode(postcode)
-        department = department_for_postcode(postcode)
+        postcode = _postcode(postcode)
+        department = _department(postcode)
     elif phone is not None and phone.department is not None:
         department = phone.department
     else:
