@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -69,6 +72,27 @@ async def read_chunk(*, pool: asyncpg.Pool, submission_id: uuid.UUID, seq: int) 
                                submission_id, seq)
 
 
+CHUNK_COMMITS = "relais_intake_chunks"  # notified with the submission id when a chunk of its file commits
+
+
+@contextlib.asynccontextmanager
+async def chunk_commits(*, pool: asyncpg.Pool, submission_id: uuid.UUID) -> AsyncIterator[asyncio.Event]:
+    """An event set whenever a chunk of the file commits (a connection of `pool` listens meanwhile)."""
+    committed = asyncio.Event()
+    wanted = str(submission_id)
+
+    def heard(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+        if payload == wanted:
+            committed.set()
+
+    async with pool.acquire() as conn:
+        await conn.add_listener(CHUNK_COMMITS, heard)
+        try:
+            yield committed
+        finally:
+            await conn.remove_listener(CHUNK_COMMITS, heard)
+
+
 async def lock_turn(*, conn: asyncpg.Connection, submission_id: uuid.UUID, owner: uuid.UUID) -> int | None:
     """Lock the file's row for the caller's transaction and return the rows committed so far; None when the lease
     is no longer `owner`'s. Chunks written by several lanes thus commit one at a time, in the file's order."""
@@ -89,17 +113,19 @@ async def abandon(*, conn: asyncpg.Connection, submission_id: uuid.UUID, owner: 
 async def checkpoint(*, conn: asyncpg.Connection, submission_id: uuid.UUID, owner: uuid.UUID, rows: int,
                      accepted: int, rejected: int, duplicates: int, bytes_read: int,
                      file_format: dict[str, Any] | None = None) -> bool:
-    """Count a chunk of rows and renew the lease, in the chunk's transaction; False when the lease was lost
-    (another worker took the file over), and the caller must then roll back."""
-    status = await conn.execute(
-        "UPDATE submissions SET rows_done = rows_done + $3, rows_read = rows_read + $3, accepted = accepted + $4, "
-        " rejected = rejected + $5, duplicates = duplicates + $6, bytes_read = greatest(bytes_read, $7), "
-        " file_format = coalesce($8, file_format), "
+    """Count a chunk of rows and renew the lease, in the chunk's transaction, which tells the file's other lanes
+    when it commits (`chunk_commits`); False when the lease was lost (another worker took the file over), and the
+    caller must then roll back."""
+    counted = await conn.fetch(
+        "WITH counted AS (UPDATE submissions SET rows_done = rows_done + $3, rows_read = rows_read + $3, "
+        " accepted = accepted + $4, rejected = rejected + $5, duplicates = duplicates + $6, "
+        " bytes_read = greatest(bytes_read, $7), file_format = coalesce($8, file_format), "
         f" lease_until = clock_timestamp() + interval '{LEASE_SECONDS} seconds' "
-        "WHERE submission_id = $1 AND lease_owner = $2 AND status = 'validating'",
+        " WHERE submission_id = $1 AND lease_owner = $2 AND status = 'validating' RETURNING submission_id) "
+        f"SELECT pg_notify('{CHUNK_COMMITS}', submission_id::text) FROM counted",
         submission_id, owner, rows, accepted, rejected, duplicates, bytes_read, file_format,
     )
-    return status.endswith(" 1")
+    return len(counted) == 1
 
 
 async def finish(*, conn: asyncpg.Connection, submission_id: uuid.UUID, owner: uuid.UUID,

@@ -24,7 +24,7 @@ from relais_platform.runtime import tune_gc
 
 log = structlog.get_logger(__name__)
 
-LANE_POOL_SIZE = 3  # a lane's transaction, the chunk fetch of its reading thread, one spare
+LANE_POOL_SIZE = 4  # a lane's transaction, the chunk fetch of its reading thread, its listener, one spare
 
 
 class FileLanes:

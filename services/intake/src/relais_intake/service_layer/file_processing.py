@@ -5,6 +5,7 @@ that dies mid-file is replaced by one that resumes after the last committed chun
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -32,7 +33,7 @@ log = structlog.get_logger(__name__)
 
 ROWS_PER_CHUNK = 5000
 MAX_ATTEMPTS = 3  # a file that crashed this many workers is marked failed instead of crashing the next
-TURN_POLL_SECONDS, MAX_TURN_POLL_SECONDS = 0.002, 0.05  # a lane ahead of the others waits for its chunk's turn
+TURN_RECHECK_SECONDS = 1.0  # a lane waiting for its chunk's turn is woken by the commit before it, or looks again
 
 
 class FileRefused(Exception):
@@ -148,15 +149,21 @@ async def run_lane(pool: asyncpg.Pool, lane: Lane) -> None:
         def read_ahead(skip: int) -> asyncio.Future[PreparedChunk]:
             return loop.run_in_executor(reader, _next_chunk, rows, columns, skip, lane)
 
-        await _write_chunks(pool=pool, read_ahead=read_ahead, lane=lane, raw=raw, file_format=file_format)
+        one_lane = contextlib.nullcontext(asyncio.Event())  # never waits: nothing else writes its file
+        listening = uploads_repo.chunk_commits(pool=pool, submission_id=lane.submission_id) if lane.count > 1 \
+            else one_lane
+        async with listening as committed:
+            await _write_chunks(pool=pool, read_ahead=read_ahead, lane=lane, raw=raw, file_format=file_format,
+                                committed=committed)
     finally:
         reader.shutdown(wait=False)  # not waiting here: the reader may need this loop to fetch a chunk
 
 
 async def _write_chunks(*, pool: asyncpg.Pool, read_ahead: Callable[[int], asyncio.Future[PreparedChunk]],
-                        lane: Lane, raw: ChunkFile, file_format: dict[str, Any]) -> None:
+                        lane: Lane, raw: ChunkFile, file_format: dict[str, Any], committed: asyncio.Event) -> None:
     """Each chunk of the lane in its transaction, while its next one is read: CPU and database overlap, and the
-    writing side only waits for the database (and for the other lanes' earlier chunks)."""
+    writing side only waits for the database (and for the other lanes' earlier chunks: `committed` is set when a
+    chunk of the file commits)."""
     size = lane.rows_per_chunk
     first_row = lane.resume_at + lane.index * size
     upcoming = read_ahead(first_row)
@@ -164,23 +171,24 @@ async def _write_chunks(*, pool: asyncpg.Pool, read_ahead: Callable[[int], async
         while (chunk := await upcoming).checked:
             upcoming = read_ahead((lane.count - 1) * size)
             await _take_in_turn(pool=pool, lane=lane, chunk=chunk, first_row=first_row, raw=raw,
-                                file_format=file_format)
+                                file_format=file_format, committed=committed)
             first_row += lane.count * size
     finally:
         upcoming.cancel()  # a failed chunk: the one read ahead is dropped, its rows are read again on resume
 
 
 async def _take_in_turn(*, pool: asyncpg.Pool, lane: Lane, chunk: PreparedChunk, first_row: int, raw: ChunkFile,
-                        file_format: dict[str, Any]) -> None:
+                        file_format: dict[str, Any], committed: asyncio.Event) -> None:
     """Write the chunk once the rows before it are committed (the file's row, locked, says how many are): the
-    chunks of a file commit in its order whatever the lanes, so the first line of a reference is the one opened."""
-    pause = TURN_POLL_SECONDS
+    chunks of a file commit in its order whatever the lanes, so the first line of a reference is the one opened.
+    A lane whose turn has not come waits on the row's lock while another lane writes, else for the next commit."""
     while True:
+        committed.clear()  # before looking: a commit from now on wakes this lane
         async with pool.acquire() as conn, conn.transaction():
-            committed = await uploads_repo.lock_turn(conn=conn, submission_id=lane.submission_id, owner=lane.owner)
-            if committed is None or committed > first_row:
+            done = await uploads_repo.lock_turn(conn=conn, submission_id=lane.submission_id, owner=lane.owner)
+            if done is None or done > first_row:
                 raise LeaseLost
-            if committed == first_row:
+            if done == first_row:
                 taken = await take_prepared(conn=conn, campaign=lane.campaign, submission_id=lane.submission_id,
                                             channel=lane.channel, chunk=chunk, accepted_results=False)
                 if not await uploads_repo.checkpoint(
@@ -191,8 +199,8 @@ async def _take_in_turn(*, pool: asyncpg.Pool, lane: Lane, chunk: PreparedChunk,
                 return
         if os.getpid() != lane.worker_pid and os.getppid() != lane.worker_pid:
             raise LeaseLost  # a lane process whose worker died: its successor takes the file over
-        await asyncio.sleep(pause)  # another lane's earlier chunk is not written yet
-        pause = min(2 * pause, MAX_TURN_POLL_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(committed.wait(), TURN_RECHECK_SECONDS)
 
 
 def _rows(*, channel: str, raw: ChunkFile, head: bytes, file_format: dict[str, Any]) -> Iterator[Row]:
