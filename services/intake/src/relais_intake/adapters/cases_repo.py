@@ -1,4 +1,4 @@
-"""Cases in PostgreSQL: opened in bulk, a whole batch COPied in and inserted by one statement."""
+"""Cases in PostgreSQL: opened in bulk, a whole chunk COPYed into a staging table and inserted by one statement."""
 
 from __future__ import annotations
 
@@ -31,24 +31,31 @@ FROM {STAGING} c
 _INSERT_NEW = _INSERT + "ON CONFLICT DO NOTHING RETURNING external_ref"
 
 
-async def open_cases(*, conn: asyncpg.Connection, campaign_id: uuid.UUID, partner_id: str, submission_id: uuid.UUID,
-                     records: Sequence[tuple[object, ...]], opened_at: datetime) -> set[str]:
-    """Insert the cases (`case_record`s) not already in the campaign; returns the external_refs actually opened.
+class CaseAlreadyThere(Exception):
+    """A staged case is in the campaign already (sent before, or by a concurrent submission)."""
 
-    The cases are inserted as new first, in a savepoint (ON CONFLICT probes both unique indexes before each row:
-    a third of the statement); when one was there already (sent before, or by a concurrent submission: then a
-    duplicate rather than an error) they are inserted skipping the known ones.
-    """
-    if not records:
-        return set()
+
+async def stage_cases(*, conn: asyncpg.Connection, records: Sequence[tuple[object, ...]]) -> None:
+    """COPY a chunk's cases (`case_record`s) into the session's staging table, emptied first."""
     await copy_to_scratch(conn, STAGING, _STAGING_COLUMNS, records)
+
+
+async def insert_staged_as_new(*, conn: asyncpg.Connection, campaign_id: uuid.UUID, partner_id: str,
+                               submission_id: uuid.UUID, opened_at: datetime) -> None:
+    """Insert the staged cases, all expected new: no ON CONFLICT probe of both unique indexes before each row (a
+    third of the statement). CaseAlreadyThere when one is not: the caller rolls back to its savepoint."""
     try:
-        async with conn.transaction():
-            await conn.execute(_INSERT, campaign_id, partner_id, submission_id, opened_at)
-        return {str(record[1]) for record in records}
-    except asyncpg.UniqueViolationError:
-        rows = await conn.fetch(_INSERT_NEW, campaign_id, partner_id, submission_id, opened_at)
-        return {r["external_ref"] for r in rows}
+        await conn.execute(_INSERT, campaign_id, partner_id, submission_id, opened_at)
+    except asyncpg.UniqueViolationError as exc:
+        raise CaseAlreadyThere from exc
+
+
+async def insert_staged_skipping_known(*, conn: asyncpg.Connection, campaign_id: uuid.UUID, partner_id: str,
+                                       submission_id: uuid.UUID, opened_at: datetime) -> set[str]:
+    """Insert the staged cases not in the campaign already; the external_refs actually opened (a reference sent
+    by a concurrent submission is thus a duplicate rather than an error)."""
+    rows = await conn.fetch(_INSERT_NEW, campaign_id, partner_id, submission_id, opened_at)
+    return {r["external_ref"] for r in rows}
 
 
 def case_record(case: ValidCase, case_id: str) -> tuple[object, ...]:

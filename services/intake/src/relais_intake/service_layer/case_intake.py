@@ -5,7 +5,7 @@ keep the rejected lines and publish them as dead letters, all in the caller's tr
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -67,9 +67,13 @@ async def take_cases(*, conn: asyncpg.Connection, campaign: Campaign, submission
 
 
 async def take_prepared(*, conn: asyncpg.Connection, campaign: Campaign, submission_id: uuid.UUID, channel: str,
-                        chunk: PreparedChunk, accepted_results: bool = True) -> ChunkTaken:
-    """`take_cases` for a prepared chunk (opened at the time it was prepared); without `accepted_results`, the
-    results are the refused lines' only (a file's chunk is counted, its accepted lines are not listed)."""
+                        chunk: PreparedChunk, accepted_results: bool = True,
+                        before_insert: Callable[[], Awaitable[None]] | None = None) -> ChunkTaken:
+    """`take_cases` for a prepared chunk (opened at the time it was prepared). Without `accepted_results`, the
+    results are the refused lines' only (a file's chunk is counted, its accepted lines are not listed).
+    `before_insert` is awaited once the chunk is looked up, staged and its events queued, right before its cases
+    are inserted (also when it has none): a file's lanes take their turn there, so that only the insert and what
+    follows are in turn."""
     oppositions, other_campaigns = await campaigns_repo.partner_lookups(
         conn=conn, partner_id=campaign.partner_id, campaign_id=campaign.campaign_id)
     checked = chunk.checked
@@ -82,22 +86,49 @@ async def take_prepared(*, conn: asyncpg.Connection, campaign: Campaign, submiss
         elsewhere = await cases_repo.open_in_other_campaigns(conn=conn, partner_id=campaign.partner_id,
                                                              campaign_id=campaign.campaign_id,
                                                              refs=list(chunk.case_ids))
-    to_open = [c.external_ref for c in chunk.candidates if c.external_ref not in elsewhere]
-    opened = await cases_repo.open_cases(conn=conn, campaign_id=campaign.campaign_id, partner_id=campaign.partner_id,
-                                         submission_id=submission_id, records=[chunk.records[r] for r in to_open],
-                                         opened_at=chunk.now)
     rejected = [c for c in checked if isinstance(c, RejectedCase)]
-    events = [chunk.events[r] for r in to_open if r in opened]
-    events += [encoded(case_rejected(r, submission_id=submission_id, partner_id=campaign.partner_id,
-                                     campaign_id=campaign.campaign_id, channel=channel, rejected_at=chunk.now))
-               for r in rejected]
-    await outbox.enqueue_encoded(conn, events)
+    dead_letters = [encoded(case_rejected(r, submission_id=submission_id, partner_id=campaign.partner_id,
+                                          campaign_id=campaign.campaign_id, channel=channel, rejected_at=chunk.now))
+                    for r in rejected]
+    opened = await _open(conn=conn, campaign=campaign, submission_id=submission_id, chunk=chunk,
+                         to_open=[c.external_ref for c in chunk.candidates if c.external_ref not in elsewhere],
+                         dead_letters=dead_letters, before_insert=before_insert or _nothing)
     results = batch_results(checked, opened=opened, case_ids=chunk.case_ids, open_elsewhere=elsewhere,
                             accepted=accepted_results)
     refused = [r for r in results if r.status != Outcome.ACCEPTED]
     await submissions_repo.store_refused(conn=conn, submission_id=submission_id, refused=refused, checked=checked)
     duplicates = sum(r.status == Outcome.DUPLICATE for r in refused)
     return ChunkTaken(results=results, accepted=len(opened), rejected=len(rejected), duplicates=duplicates)
+
+
+async def _open(*, conn: asyncpg.Connection, campaign: Campaign, submission_id: uuid.UUID, chunk: PreparedChunk,
+                to_open: list[str], dead_letters: list[EncodedEvent],
+                before_insert: Callable[[], Awaitable[None]]) -> set[str]:
+    """Open the cases `to_open`: staged and their CaseOpened events queued with the chunk's dead letters, then
+    inserted as new (in a savepoint); when one was there already, inserted skipping the known ones, and only the
+    opened ones' events queued. The external_refs opened."""
+    if not to_open:
+        await outbox.enqueue_encoded(conn, dead_letters)
+        await before_insert()
+        return set()
+    where = {"campaign_id": campaign.campaign_id, "partner_id": campaign.partner_id, "submission_id": submission_id,
+             "opened_at": chunk.now}
+    await cases_repo.stage_cases(conn=conn, records=[chunk.records[r] for r in to_open])
+    try:
+        async with conn.transaction():
+            await outbox.enqueue_encoded(conn, [*dead_letters, *(chunk.events[r] for r in to_open)])
+            await before_insert()
+            await cases_repo.insert_staged_as_new(conn=conn, **where)
+        return set(to_open)
+    except cases_repo.CaseAlreadyThere:
+        await before_insert()  # again: what it took in the savepoint went with it
+        opened = await cases_repo.insert_staged_skipping_known(conn=conn, **where)
+        await outbox.enqueue_encoded(conn, [*dead_letters, *(chunk.events[r] for r in to_open if r in opened)])
+        return opened
+
+
+async def _nothing() -> None:
+    return None
 
 
 async def _refuse_opposed(*, conn: asyncpg.Connection, partner_id: str,

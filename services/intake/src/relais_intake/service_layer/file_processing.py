@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,10 @@ log = structlog.get_logger(__name__)
 
 ROWS_PER_CHUNK = 5000
 MAX_ATTEMPTS = 3  # a file that crashed this many workers is marked failed instead of crashing the next
+# While a file is read, its reading thread is busy in Python and keeps the GIL up to the interpreter's switch
+# interval (5 ms by default) each time the event loop wakes to answer PostgreSQL; a chunk's write is a score of
+# round trips, and lanes write in turn, so the whole file waited on those hand-overs.
+READING_SWITCH_INTERVAL = 0.0005
 TURN_RECHECK_SECONDS = 1.0  # a lane waiting for its chunk's turn is woken by the commit before it, or looks again
 
 
@@ -142,6 +147,8 @@ async def run_lane(pool: asyncpg.Pool, lane: Lane) -> None:
     # The file is read, validated and prepared in a thread of its own, always the same: rows are read in order, and
     # the memory of a long file stays in one allocator arena.
     reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-file-reader")
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(READING_SWITCH_INTERVAL)
     try:
         columns = await loop.run_in_executor(reader, _header, rows)
         file_format["header"] = list(columns.raw_row(columns.header))
@@ -156,6 +163,7 @@ async def run_lane(pool: asyncpg.Pool, lane: Lane) -> None:
             await _write_chunks(pool=pool, read_ahead=read_ahead, lane=lane, raw=raw, file_format=file_format,
                                 committed=committed)
     finally:
+        sys.setswitchinterval(switch_interval)
         reader.shutdown(wait=False)  # not waiting here: the reader may need this loop to fetch a chunk
 
 
@@ -179,24 +187,42 @@ async def _write_chunks(*, pool: asyncpg.Pool, read_ahead: Callable[[int], async
 
 async def _take_in_turn(*, pool: asyncpg.Pool, lane: Lane, chunk: PreparedChunk, first_row: int, raw: ChunkFile,
                         file_format: dict[str, Any], committed: asyncio.Event) -> None:
-    """Write the chunk once the rows before it are committed (the file's row, locked, says how many are): the
-    chunks of a file commit in its order whatever the lanes, so the first line of a reference is the one opened.
-    A lane whose turn has not come waits on the row's lock while another lane writes, else for the next commit."""
+    """Write the chunk, its cases inserted and its checkpoint written once the rows before it are committed: the
+    chunks of a file commit in its order whatever the lanes, so the first line of a reference is the one opened
+    and the checkpoint is a prefix of the file. What comes before (look-ups, staging, queued events) overlaps
+    with the other lanes' turns."""
+    async with pool.acquire() as conn, conn.transaction():
+        async def in_turn() -> None:
+            await _wait_turn(conn=conn, lane=lane, first_row=first_row, committed=committed)
+
+        taken = await take_prepared(conn=conn, campaign=lane.campaign, submission_id=lane.submission_id,
+                                    channel=lane.channel, chunk=chunk, accepted_results=False, before_insert=in_turn)
+        if not await uploads_repo.checkpoint(
+                conn=conn, submission_id=lane.submission_id, owner=lane.owner, rows=len(chunk.checked),
+                accepted=taken.accepted, rejected=taken.rejected, duplicates=taken.duplicates,
+                bytes_read=raw.tell(), file_format=file_format):
+            raise LeaseLost
+
+
+async def _wait_turn(*, conn: asyncpg.Connection, lane: Lane, first_row: int, committed: asyncio.Event) -> None:
+    """Until the file's row, locked for the rest of the transaction, says the rows before `first_row` are committed.
+    Looked at in a savepoint, rolled back while waiting (the other lanes need the row): on its lock while another
+    lane is in turn, else until the next chunk commits (`committed`) or a while has passed."""
     while True:
         committed.clear()  # before looking: a commit from now on wakes this lane
-        async with pool.acquire() as conn, conn.transaction():
+        looking = conn.transaction()
+        await looking.start()
+        try:
             done = await uploads_repo.lock_turn(conn=conn, submission_id=lane.submission_id, owner=lane.owner)
-            if done is None or done > first_row:
-                raise LeaseLost
-            if done == first_row:
-                taken = await take_prepared(conn=conn, campaign=lane.campaign, submission_id=lane.submission_id,
-                                            channel=lane.channel, chunk=chunk, accepted_results=False)
-                if not await uploads_repo.checkpoint(
-                        conn=conn, submission_id=lane.submission_id, owner=lane.owner, rows=len(chunk.checked),
-                        accepted=taken.accepted, rejected=taken.rejected, duplicates=taken.duplicates,
-                        bytes_read=raw.tell(), file_format=file_format):
-                    raise LeaseLost
-                return
+        except BaseException:
+            await looking.rollback()
+            raise
+        if done == first_row:
+            await looking.commit()  # the lock stays with the chunk's transaction
+            return
+        await looking.rollback()
+        if done is None or done > first_row:
+            raise LeaseLost
         if os.getpid() != lane.worker_pid and os.getppid() != lane.worker_pid:
             raise LeaseLost  # a lane process whose worker died: its successor takes the file over
         with contextlib.suppress(TimeoutError):
