@@ -5,8 +5,12 @@ stops the other, the file resuming after the last committed chunk without duplic
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
+import signal
 import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import orjson
@@ -118,3 +122,41 @@ async def test_a_failing_lane_stops_the_other_and_the_file_resumes(intake_client
 def test_only_a_big_file_takes_several_lanes() -> None:
     lanes = FileLanes(dsn="postgresql://unused", schema=SCHEMA, count=3, min_bytes=1 << 20)
     assert (lanes.lanes_for(1 << 20), lanes.lanes_for((1 << 20) - 1)) == (3, 1)
+
+
+async def test_a_lane_process_killed_mid_file_loses_nothing(intake_client, intake_as, intake_campaign, intake_pool,
+                                                            test_database_url, intake_schema, monkeypatch) -> None:
+    monkeypatch.setattr(file_processing, "ROWS_PER_CHUNK", CHUNK)
+    lines = ["ref;nom;prenom;telephone;code postal;montant"]
+    lines += [f"K{i};Nom{i};Léa;06 12 {i // 10000 % 100:02d} {i // 100 % 100:02d} {i % 100:02d};75011;12,50"
+              for i in range(1, 2001)]
+    campaign = await intake_campaign()
+    response = await intake_client.post(f"/v1/campaigns/{campaign['campaign_id']}/cases/upload",
+                                        content="\n".join(lines).encode(),
+                                        headers={"Content-Type": "text/csv", **intake_as("partner")})
+    submission = uuid.UUID(response.json()["submission_id"])
+    lanes = FileLanes(dsn=test_database_url, schema=intake_schema, count=2, min_bytes=0, log_json=False)
+    others = {process.pid for process in multiprocessing.active_children()}
+    await lanes.start()
+    [child] = {process.pid for process in multiprocessing.active_children()} - others
+    try:
+        processing = asyncio.create_task(process_next_file(pool=intake_pool, owner=uuid.uuid4(), lanes=lanes))
+        while await intake_pool.fetchval("SELECT rows_done FROM submissions WHERE submission_id = $1",
+                                         submission) < 20 * CHUNK:
+            await asyncio.sleep(0.01)
+        os.kill(child, signal.SIGKILL)
+        with pytest.raises(BrokenProcessPool):
+            await asyncio.wait_for(processing, 60)
+        halfway = await intake_pool.fetchval("SELECT rows_done FROM submissions WHERE submission_id = $1", submission)
+        assert 20 * CHUNK <= halfway < 2000
+        assert await intake_pool.fetchval("SELECT count(*) FROM cases") == halfway  # what was counted, no more
+
+        await intake_pool.execute("UPDATE submissions SET lease_until = now() - interval '1 second'")
+        assert await process_next_file(pool=intake_pool, owner=uuid.uuid4(), lanes=lanes) == submission  # new child
+    finally:
+        lanes.close()
+    done = await intake_pool.fetchrow("SELECT status, rows_read, accepted FROM submissions WHERE submission_id = $1",
+                                      submission)
+    assert dict(done) == {"status": "done", "rows_read": 2000, "accepted": 2000}
+    assert await intake_pool.fetchval("SELECT count(*) FROM cases") == 2000
+    assert await intake_pool.fetchval("SELECT count(*) FROM outbox") == 2000
