@@ -94,13 +94,19 @@ async def test_a_failing_lane_stops_the_other_and_the_file_resumes(intake_client
     real_take = file_processing.take_prepared
     calls = {"n": 0}
 
-    async def fail_on_the_worker_lanes_third_chunk(**kwargs: Any) -> Any:  # chunk 4: the child never sees this
+    async def fail_in_turn_on_the_worker_lanes_third_chunk(**kwargs: Any) -> Any:  # chunk 4; the child's are real
         calls["n"] += 1
         if calls["n"] == 3:
-            raise ConnectionResetError("worker lost its database mid-file")
+            take_turn = kwargs["before_insert"]
+
+            async def then_fail() -> None:  # once chunk 3 (the child's) is committed
+                await take_turn()
+                raise ConnectionResetError("worker lost its database mid-file")
+
+            kwargs["before_insert"] = then_fail
         return await real_take(**kwargs)
 
-    monkeypatch.setattr(file_processing, "take_prepared", fail_on_the_worker_lanes_third_chunk)
+    monkeypatch.setattr(file_processing, "take_prepared", fail_in_turn_on_the_worker_lanes_third_chunk)
     with pytest.raises(ConnectionResetError):
         await asyncio.wait_for(process_next_file(pool=intake_pool, owner=uuid.uuid4(), lanes=intake_lanes), 60)
     halfway = await intake_pool.fetchrow("SELECT status, rows_done, accepted FROM submissions "
