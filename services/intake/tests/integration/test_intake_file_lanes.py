@@ -166,3 +166,23 @@ async def test_a_lane_process_killed_mid_file_loses_nothing(intake_client, intak
     assert dict(done) == {"status": "done", "rows_read": 2000, "accepted": 2000}
     assert await intake_pool.fetchval("SELECT count(*) FROM cases") == 2000
     assert await intake_pool.fetchval("SELECT count(*) FROM outbox") == 2000
+
+
+async def test_a_second_file_with_known_references_is_taken_in_turn_too(intake_client, intake_as, intake_campaign,
+                                                                       intake_pool, intake_lanes,
+                                                                       monkeypatch) -> None:
+    """Its chunks meet cases already in the campaign: each is inserted again skipping them, after taking its turn
+    anew (the savepoint it first took it in is rolled back)."""
+    monkeypatch.setattr(file_processing, "ROWS_PER_CHUNK", CHUNK)
+    campaign = await intake_campaign()
+    await _upload(intake_client, intake_as, campaign)
+    assert await process_next_file(pool=intake_pool, owner=uuid.uuid4(), lanes=intake_lanes) is not None
+    more = _file() + "".join(f"\r\nN{i};Nom;Léa;06 13 00 00 {i:02d};{i} rue;75011;Paris;10" for i in range(30)).encode()
+    response = await intake_client.post(f"/v1/campaigns/{campaign['campaign_id']}/cases/upload", content=more,
+                                        headers={"Content-Type": "text/csv", **intake_as("partner")})
+    assert await process_next_file(pool=intake_pool, owner=uuid.uuid4(), lanes=intake_lanes) is not None
+    second = await _outcome(intake_pool, response.json()["submission_id"])
+    assert second["counts"] == {"status": "done", "rows_read": 79, "accepted": 30, "rejected": 7, "duplicates": 42}
+    assert {r["external_ref"] for r in second["refused"] if r["kind"] == "duplicate"} == {
+        f"C{i}" for i in range(1, 50) if i % 7 and i != 31}
+    assert await intake_pool.fetchval("SELECT count(*) FROM cases") == 41 + 30

@@ -110,20 +110,21 @@ async def abandon(*, conn: asyncpg.Connection, submission_id: uuid.UUID, owner: 
                        "WHERE submission_id = $1 AND lease_owner = $2", submission_id, owner)
 
 
-async def checkpoint(*, conn: asyncpg.Connection, submission_id: uuid.UUID, owner: uuid.UUID, rows: int,
-                     accepted: int, rejected: int, duplicates: int, bytes_read: int,
+async def checkpoint(*, conn: asyncpg.Connection, submission_id: uuid.UUID, owner: uuid.UUID, rows_before: int,
+                     rows: int, accepted: int, rejected: int, duplicates: int, bytes_read: int,
                      file_format: dict[str, Any] | None = None) -> bool:
-    """Count a chunk of rows and renew the lease, in the chunk's transaction, which tells the file's other lanes
-    when it commits (`chunk_commits`); False when the lease was lost (another worker took the file over), and the
-    caller must then roll back."""
+    """Count a chunk of `rows` that follows the first `rows_before` and renew the lease, in the chunk's transaction,
+    which tells the file's other lanes when it commits (`chunk_commits`); False when the lease was lost (another
+    worker took the file over) or the rows before it are not what is counted, and the caller must roll back."""
     counted = await conn.fetch(
         "WITH counted AS (UPDATE submissions SET rows_done = rows_done + $3, rows_read = rows_read + $3, "
         " accepted = accepted + $4, rejected = rejected + $5, duplicates = duplicates + $6, "
         " bytes_read = greatest(bytes_read, $7), file_format = coalesce($8, file_format), "
         f" lease_until = clock_timestamp() + interval '{LEASE_SECONDS} seconds' "
-        " WHERE submission_id = $1 AND lease_owner = $2 AND status = 'validating' RETURNING submission_id) "
+        " WHERE submission_id = $1 AND lease_owner = $2 AND status = 'validating' AND rows_done = $9 "
+        " RETURNING submission_id) "
         f"SELECT pg_notify('{CHUNK_COMMITS}', submission_id::text) FROM counted",
-        submission_id, owner, rows, accepted, rejected, duplicates, bytes_read, file_format,
+        submission_id, owner, rows, accepted, rejected, duplicates, bytes_read, file_format, rows_before,
     )
     return len(counted) == 1
 

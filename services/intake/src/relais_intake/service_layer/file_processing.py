@@ -78,7 +78,7 @@ async def process_next_file(*, pool: asyncpg.Pool, owner: uuid.UUID,
 @dataclass(frozen=True, slots=True)
 class Lane:
     """One reader and writer of a claimed file: lane `index` of `count` takes the chunks `index`, `index + count`,
-    ... counted from `resume_at` (the rows committed before this run), and skips the others' rows unread."""
+    ... counted from `resume_at` (the rows committed before this run); the others' rows it parses and skips."""
 
     submission_id: uuid.UUID
     owner: uuid.UUID
@@ -125,9 +125,9 @@ async def _run_lanes(pool: asyncpg.Pool, lanes: list[Lane], processes: FileLanes
             async with pool.acquire() as conn:
                 await uploads_repo.abandon(conn=conn, submission_id=lanes[0].submission_id, owner=lanes[0].owner)
             await asyncio.wait(running)
-    failures = [task.exception() for task in running if not task.cancelled() and task.exception() is not None]
+    failures = [failure for task in running if not task.cancelled() and (failure := task.exception()) is not None]
     if failures:  # the failure itself before the LeaseLost it caused in the other lanes
-        raise min(failures, key=lambda failure: isinstance(failure, LeaseLost))  # type: ignore[arg-type, return-value]
+        raise next((failure for failure in failures if not isinstance(failure, LeaseLost)), failures[0])
 
 
 async def run_lane(pool: asyncpg.Pool, lane: Lane) -> None:
@@ -156,9 +156,8 @@ async def run_lane(pool: asyncpg.Pool, lane: Lane) -> None:
         def read_ahead(skip: int) -> asyncio.Future[PreparedChunk]:
             return loop.run_in_executor(reader, _next_chunk, rows, columns, skip, lane)
 
-        one_lane = contextlib.nullcontext(asyncio.Event())  # never waits: nothing else writes its file
-        listening = uploads_repo.chunk_commits(pool=pool, submission_id=lane.submission_id) if lane.count > 1 \
-            else one_lane
+        listening = (uploads_repo.chunk_commits(pool=pool, submission_id=lane.submission_id) if lane.count > 1
+                     else contextlib.nullcontext(asyncio.Event()))  # one lane never waits: nothing else writes
         async with listening as committed:
             await _write_chunks(pool=pool, read_ahead=read_ahead, lane=lane, raw=raw, file_format=file_format,
                                 committed=committed)
@@ -198,7 +197,8 @@ async def _take_in_turn(*, pool: asyncpg.Pool, lane: Lane, chunk: PreparedChunk,
         taken = await take_prepared(conn=conn, campaign=lane.campaign, submission_id=lane.submission_id,
                                     channel=lane.channel, chunk=chunk, accepted_results=False, before_insert=in_turn)
         if not await uploads_repo.checkpoint(
-                conn=conn, submission_id=lane.submission_id, owner=lane.owner, rows=len(chunk.checked),
+                conn=conn, submission_id=lane.submission_id, owner=lane.owner, rows_before=first_row,
+                rows=len(chunk.checked),
                 accepted=taken.accepted, rejected=taken.rejected, duplicates=taken.duplicates,
                 bytes_read=raw.tell(), file_format=file_format):
             raise LeaseLost
