@@ -109,6 +109,7 @@ async def _process(*, pool: asyncpg.Pool, claimed: asyncpg.Record, owner: uuid.U
         await run_lane(pool, lane)
     else:
         assert lanes is not None
+        log.info("file taken by lanes", lanes=count, resume_at=lane.resume_at)
         await _run_lanes(pool, [replace(lane, index=i, count=count) for i in range(count)], lanes)
 
 
