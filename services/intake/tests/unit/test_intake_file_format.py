@@ -16,6 +16,7 @@ from relais_intake.domain.file_format import (
     check_file_row,
     detect_charset,
     http_charset,
+    is_known_charset,
     normalise_header,
     sniff_separator,
 )
@@ -77,6 +78,15 @@ def test_rows_validate_like_json_cases_and_keep_the_partner_columns() -> None:
 ])
 def test_charset_detection(head: bytes, declared: str | None, charset: str) -> None:
     assert detect_charset(head, declared) == charset
+
+
+@given(st.text(max_size=40))
+def test_any_declared_charset_is_known_or_not_never_an_error(name: str) -> None:
+    assert is_known_charset(name) in (True, False)
+
+
+def test_a_charset_name_with_a_nul_is_unknown() -> None:  # codecs.lookup raises ValueError for it (was a 500)
+    assert not is_known_charset("utf-8\x00") and is_known_charset("windows-1252")
 
 
 def test_http_charset_names() -> None:

@@ -162,7 +162,7 @@ def is_known_charset(name: str) -> bool:
     """True when Python can decode `name`."""
     try:
         codecs.lookup(name)
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a name with a NUL character in it
         return False
     return True
 
