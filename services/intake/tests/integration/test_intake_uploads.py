@@ -221,9 +221,10 @@ async def test_upload_access_and_bad_requests(intake_client, intake_as, intake_c
     assert (await intake_client.post(url, content=content, headers=intake_as("admin"))).status_code == 202
     empty = await intake_client.post(url, content=b"", headers=intake_as("partner"))
     assert empty.status_code == 422 and empty.json()["field"] == "file"
-    bad_charset = await intake_client.post(url, content=content, params={"charset": "klingon"},
-                                           headers=intake_as("partner"))
-    assert bad_charset.status_code == 422 and bad_charset.json()["field"] == "charset"
+    for charset in ("klingon", "base64", "utf-8\x00"):  # base64: a codec, but of bytes, not of text
+        bad_charset = await intake_client.post(url, content=content, params={"charset": charset},
+                                               headers=intake_as("partner"))
+        assert bad_charset.status_code == 422 and bad_charset.json()["field"] == "charset", charset
     bad_sep = await intake_client.post(url, content=content, params={"separator": "x"}, headers=intake_as("partner"))
     assert bad_sep.status_code == 422 and bad_sep.json()["errors"][0]["field"] == "separator"
     no_part = await intake_client.post(url, files={"note": (None, "hello")}, headers=intake_as("partner"))

@@ -81,12 +81,18 @@ def test_charset_detection(head: bytes, declared: str | None, charset: str) -> N
 
 
 @given(st.text(max_size=40))
-def test_any_declared_charset_is_known_or_not_never_an_error(name: str) -> None:
-    assert is_known_charset(name) in (True, False)
+def test_a_known_charset_decodes_and_encodes_text(name: str) -> None:  # and no name raises
+    if is_known_charset(name):
+        assert "Prénom;Montant dû".encode(name, errors="replace").decode(name, errors="replace")
 
 
-def test_a_charset_name_with_a_nul_is_unknown() -> None:  # codecs.lookup raises ValueError for it (was a 500)
-    assert not is_known_charset("utf-8\x00") and is_known_charset("windows-1252")
+@pytest.mark.parametrize(("name", "known"), [
+    ("windows-1252", True), ("latin-1", True), ("utf-8", True), ("UTF8", True), ("utf-16", True),
+    ("utf-8\x00", False),  # codecs.lookup raises ValueError for it (was a 500)
+    ("base64", False), ("rot13", False), ("zlib", False), ("klingon", False),  # codecs, but not of text
+])
+def test_known_charsets_are_text_encodings(name: str, known: bool) -> None:
+    assert is_known_charset(name) is known
 
 
 def test_http_charset_names() -> None:

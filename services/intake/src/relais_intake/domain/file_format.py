@@ -159,9 +159,10 @@ def http_charset(name: str) -> str:
 
 
 def is_known_charset(name: str) -> bool:
-    """True when Python can decode `name`."""
+    """True when `name` is a text encoding Python knows (base64 or zlib are codecs too, of bytes to bytes)."""
     try:
-        codecs.lookup(name)
+        b"".decode(name)
+        "".encode(name)
     except (LookupError, ValueError):  # ValueError: a name with a NUL character in it
         return False
     return True
