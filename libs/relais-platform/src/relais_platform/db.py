@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -126,17 +127,37 @@ async def copy_to_scratch(conn: asyncpg.Connection, name: str, columns: Columns,
     await conn.copy_records_to_table(name, records=records, columns=[column for column, _ in columns])
 
 
-async def copy_if_new(conn: asyncpg.Connection, table: str, columns: Sequence[str],
-                      records: Sequence[Sequence[Any]]) -> bool:
-    """COPY rows the caller expects to be new (it just looked, or their ids say so) straight into `table`, in a
-    savepoint: no staging, no ON CONFLICT probe per row. False, with nothing written, when one of them was there
-    after all (a concurrent writer, a redelivery): the caller then inserts them skipping the known ones."""
+class Attempt:
+    """What `as_new` found: `added` is False when a row was there already and the savepoint was rolled back."""
+
+    __slots__ = ("added",)
+
+    def __init__(self) -> None:
+        self.added = False
+
+
+@contextlib.asynccontextmanager
+async def as_new(conn: asyncpg.Connection) -> AsyncIterator[Attempt]:
+    """A savepoint for writes the caller expects to add only new rows (it just looked, or their ids say so): no
+    staging, no ON CONFLICT probe per row. When one was there after all (a concurrent writer, a redelivery), the
+    unique violation rolls the savepoint back and is swallowed, and `added` stays False: the caller then writes the
+    rows skipping the known ones. Anything else propagates."""
+    attempt = Attempt()
     try:
         async with conn.transaction():
-            await conn.copy_records_to_table(table, records=records, columns=list(columns))
-        return True
+            yield attempt
     except asyncpg.UniqueViolationError:
-        return False
+        return
+    attempt.added = True
+
+
+async def copy_if_new(conn: asyncpg.Connection, table: str, columns: Sequence[str],
+                      records: Sequence[Sequence[Any]]) -> bool:
+    """COPY rows the caller expects to be new straight into `table` (`as_new`); False, with nothing written, when
+    one of them was there after all."""
+    async with as_new(conn) as attempt:
+        await conn.copy_records_to_table(table, records=records, columns=list(columns))
+    return attempt.added
 
 
 async def insert_new_rows(conn: asyncpg.Connection, table: str, columns: Columns, records: Sequence[Sequence[Any]], *,

@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from relais_platform.auth import Principal, Role
 from relais_platform.contracts import AssignmentChanged
-from relais_platform.db import claim_events, copy_to_scratch, insert_new_rows, migrate
+from relais_platform.db import as_new, claim_events, copy_to_scratch, insert_new_rows, migrate
 from relais_platform.errors import Unprocessable
 from relais_platform.events import decode, encode, envelope
 from relais_platform.http import idempotent
@@ -256,3 +256,22 @@ async def test_new_rows_are_copied_in_and_known_ones_skipped_without_losing_the_
         rows = await conn.fetch("SELECT n, doc FROM new_rows_test ORDER BY n")
         assert [(r["n"], r["doc"]) for r in rows] == [(1, {"a": 1}), (2, {"b": [2]}), (3, {"c": 3}), (4, {"j": True}),
                                                             (5, {"first": True})]
+
+
+async def test_as_new_rolls_back_only_its_savepoint_on_a_known_row(platform_pool: asyncpg.Pool) -> None:
+    async with platform_pool.acquire() as conn:
+        await conn.execute("CREATE TEMP TABLE as_new_test (n integer PRIMARY KEY)")
+        async with conn.transaction():
+            await conn.execute("INSERT INTO as_new_test VALUES (1)")
+            async with as_new(conn) as fresh:
+                await conn.execute("INSERT INTO as_new_test VALUES (2), (3)")
+            async with as_new(conn) as known:
+                await conn.execute("INSERT INTO as_new_test VALUES (4)")
+                await conn.execute("INSERT INTO as_new_test VALUES (1)")  # there already: the savepoint goes
+                raise AssertionError("not reached: the violation leaves the block")
+            with pytest.raises(asyncpg.CheckViolationError):  # anything but a known row propagates
+                async with as_new(conn):
+                    await conn.execute("ALTER TABLE as_new_test ADD CHECK (n < 10)")
+                    await conn.execute("INSERT INTO as_new_test VALUES (11)")
+        assert (fresh.added, known.added) == (True, False)
+        assert [r["n"] for r in await conn.fetch("SELECT n FROM as_new_test ORDER BY n")] == [1, 2, 3]

@@ -31,23 +31,16 @@ FROM {STAGING} c
 _INSERT_NEW = _INSERT + "ON CONFLICT DO NOTHING RETURNING external_ref"
 
 
-class CaseAlreadyThere(Exception):
-    """A staged case is in the campaign already (sent before, or by a concurrent submission)."""
-
-
 async def stage_cases(*, conn: asyncpg.Connection, records: Sequence[tuple[object, ...]]) -> None:
     """COPY a chunk's cases (`case_record`s) into the session's staging table, emptied first."""
     await copy_to_scratch(conn, STAGING, _STAGING_COLUMNS, records)
 
 
-async def insert_staged_as_new(*, conn: asyncpg.Connection, campaign_id: uuid.UUID, partner_id: str,
-                               submission_id: uuid.UUID, opened_at: datetime) -> None:
-    """Insert the staged cases, all expected new: no ON CONFLICT probe of both unique indexes before each row (a
-    third of the statement). CaseAlreadyThere when one is not: the caller rolls back to its savepoint."""
-    try:
-        await conn.execute(_INSERT, campaign_id, partner_id, submission_id, opened_at)
-    except asyncpg.UniqueViolationError as exc:
-        raise CaseAlreadyThere from exc
+async def insert_staged(*, conn: asyncpg.Connection, campaign_id: uuid.UUID, partner_id: str,
+                        submission_id: uuid.UUID, opened_at: datetime) -> None:
+    """Insert the staged cases, all expected new (in `relais_platform.db.as_new`): no ON CONFLICT probe of both
+    unique indexes before each row (a third of the statement); a unique violation when one is there already."""
+    await conn.execute(_INSERT, campaign_id, partner_id, submission_id, opened_at)
 
 
 async def insert_staged_skipping_known(*, conn: asyncpg.Connection, campaign_id: uuid.UUID, partner_id: str,

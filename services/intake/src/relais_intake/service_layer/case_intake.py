@@ -20,6 +20,7 @@ from relais_intake.domain.validation import RejectedCase, ValidCase
 from relais_intake.service_layer.opened_events import opened_events
 from relais_intake.service_layer.rejected_events import case_rejected, encoded
 from relais_platform import outbox
+from relais_platform.db import as_new
 from relais_platform.outbox import EncodedEvent
 
 
@@ -114,17 +115,16 @@ async def _open(*, conn: asyncpg.Connection, campaign: Campaign, submission_id: 
     where = {"campaign_id": campaign.campaign_id, "partner_id": campaign.partner_id, "submission_id": submission_id,
              "opened_at": chunk.now}
     await cases_repo.stage_cases(conn=conn, records=[chunk.records[r] for r in to_open])
-    try:
-        async with conn.transaction():
-            await outbox.enqueue_encoded(conn, [*dead_letters, *(chunk.events[r] for r in to_open)])
-            await before_insert()
-            await cases_repo.insert_staged_as_new(conn=conn, **where)
+    async with as_new(conn) as attempt:
+        await outbox.enqueue_encoded(conn, [*dead_letters, *(chunk.events[r] for r in to_open)])
+        await before_insert()
+        await cases_repo.insert_staged(conn=conn, **where)
+    if attempt.added:
         return set(to_open)
-    except cases_repo.CaseAlreadyThere:
-        await before_insert()  # again: what it took in the savepoint went with it
-        opened = await cases_repo.insert_staged_skipping_known(conn=conn, **where)
-        await outbox.enqueue_encoded(conn, [*dead_letters, *(chunk.events[r] for r in to_open if r in opened)])
-        return opened
+    await before_insert()  # again: what it took in the savepoint went with it
+    opened = await cases_repo.insert_staged_skipping_known(conn=conn, **where)
+    await outbox.enqueue_encoded(conn, [*dead_letters, *(chunk.events[r] for r in to_open if r in opened)])
+    return opened
 
 
 async def _nothing() -> None:
