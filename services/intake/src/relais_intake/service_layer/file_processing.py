@@ -104,13 +104,11 @@ async def _process(*, pool: asyncpg.Pool, claimed: asyncpg.Record, owner: uuid.U
     lane = Lane(submission_id=claimed["submission_id"], owner=owner, channel=str(claimed["channel"]),
                 file_format=dict(claimed["file_format"] or {}), bytes_total=claimed["bytes_total"],
                 resume_at=claimed["rows_done"], campaign=campaign, today=today, rows_per_chunk=ROWS_PER_CHUNK)
-    count = lanes.lanes_for(lane.bytes_total) if lanes is not None and lane.channel == SubmissionChannel.CSV else 1
-    if count == 1:
+    if lanes is None or lane.channel != SubmissionChannel.CSV or (count := lanes.lanes_for(lane.bytes_total)) == 1:
         await run_lane(pool, lane)
-    else:
-        assert lanes is not None
-        log.info("file taken by lanes", lanes=count, resume_at=lane.resume_at)
-        await _run_lanes(pool, [replace(lane, index=i, count=count) for i in range(count)], lanes)
+        return
+    log.info("file taken by lanes", lanes=count, resume_at=lane.resume_at)
+    await _run_lanes(pool, [replace(lane, index=i, count=count) for i in range(count)], lanes)
 
 
 async def _run_lanes(pool: asyncpg.Pool, lanes: list[Lane], processes: FileLanes) -> None:
@@ -213,11 +211,8 @@ async def _wait_turn(*, conn: asyncpg.Connection, lane: Lane, first_row: int, co
         committed.clear()  # before looking: a commit from now on wakes this lane
         looking = conn.transaction()
         await looking.start()
-        try:
-            done = await uploads_repo.lock_turn(conn=conn, submission_id=lane.submission_id, owner=lane.owner)
-        except BaseException:
-            await looking.rollback()
-            raise
+        # an error here rolls the chunk's whole transaction back, this savepoint with it
+        done = await uploads_repo.lock_turn(conn=conn, submission_id=lane.submission_id, owner=lane.owner)
         if done == first_row:
             await looking.commit()  # the lock stays with the chunk's transaction
             return
