@@ -7,9 +7,9 @@ import asyncio
 import gc
 import os
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import faust
@@ -22,6 +22,9 @@ from relais_platform.contracts import Topics
 from relais_platform.db import create_pool, migrate
 from relais_platform.kafka import ensure_topics, make_faust_app, make_producer, namespaced
 from relais_platform.outbox import OutboxRelay
+
+if TYPE_CHECKING:
+    from relais_platform.lanes import ProcessLanes
 
 log = structlog.get_logger(__name__)
 
@@ -130,10 +133,10 @@ def tune_gc() -> None:
 
 
 def build_worker(*, app_id: str, resources: Resources, register: Callable[[faust.App, Resources], None],
-                 starting: Callable[[], Awaitable[None]] | None = None) -> faust.App:
+                 lanes: ProcessLanes | None = None) -> faust.App:
     """A service's faust worker: its agents (from `register`), the outbox relay of its schema, and a
-    clean shutdown that stops the relay before closing the pool and producer. `starting` is awaited before the
-    worker says it is ready (child processes it spawns, say)."""
+    clean shutdown that stops the relay before closing the pool and producer. The child processes of `lanes` are
+    spawned before the worker says it is ready and stopped when it shuts down."""
     settings = resources.settings
     namespace = settings.topic_namespace
     if namespace and not app_id.endswith(namespace):
@@ -146,8 +149,8 @@ def build_worker(*, app_id: str, resources: Resources, register: Callable[[faust
     @app.task
     async def outbox_relay() -> None:
         relay.append(asyncio.current_task())  # type: ignore[arg-type]
-        if starting is not None:
-            await starting()
+        if lanes is not None:
+            await lanes.start()
         if settings.worker_ready_file:  # tells deploy/local/services.sh the worker got through start-up
             Path(settings.worker_ready_file).write_text(str(os.getpid()))  # noqa: ASYNC240 - once, tiny
         if settings.outbox_relay_in_worker:
@@ -158,6 +161,8 @@ def build_worker(*, app_id: str, resources: Resources, register: Callable[[faust
         for task in relay:
             task.cancel()
         await asyncio.gather(*relay, return_exceptions=True)
+        if lanes is not None:
+            lanes.close()
         await resources.close()
 
     return app

@@ -126,3 +126,13 @@ def service_fixtures(name: str, *, schema: str, migrations_dir: Path,
         await app.state.resources.close()
 
     return schema_fixture, pool_fixture, app_fixture
+
+
+async def lane_identity(pool: asyncpg.Pool) -> tuple[int, int]:
+    """A lane function for tests of `relais_platform.lanes`: the process it ran in and its pool's backend."""
+    return os.getpid(), int(await pool.fetchval("SELECT pg_backend_pid()"))
+
+
+async def lane_failing(_pool: asyncpg.Pool, message: str) -> None:
+    """A lane function for tests of `relais_platform.lanes`: fails with `message`."""
+    raise ValueError(message)

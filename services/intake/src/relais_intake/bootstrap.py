@@ -32,4 +32,4 @@ def create_worker(settings: Settings, *, resources: Resources | None = None) -> 
     lanes = FileLanes(dsn=settings.database_url, schema=SCHEMA, count=settings.file_lanes,
                       min_bytes=settings.file_lanes_min_bytes, log_level=settings.log_level, log_json=settings.log_json)
     return build_worker(app_id=settings.consumer_group, resources=resources or Resources(settings, schema=SCHEMA),
-                        register=partial(register, lanes=lanes), starting=lanes.start)
+                        register=partial(register, lanes=lanes), lanes=lanes)

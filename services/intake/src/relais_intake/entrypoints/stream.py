@@ -24,19 +24,15 @@ IDLE_POLL_SECONDS = 0.5
 
 
 def register(app: faust.App, resources: Resources, *, lanes: FileLanes | None = None) -> None:
-    """Attach the intake worker's agent and tasks to `app`; big files are taken by `lanes` when given (started by
-    the caller)."""
+    """Attach the intake worker's agent and tasks to `app`; big files are taken by `lanes` when given (started and
+    stopped with the worker)."""
 
     consume_in_batches(app, Topics.INTAKE_SUBMISSIONS, partner_records_handler(resources), consumer=CONSUMER,
                        records=True)
 
     @app.task
     async def process_uploaded_files() -> None:
-        try:
-            await run_file_processor(resources, lanes=lanes)
-        finally:
-            if lanes is not None:
-                lanes.close()
+        await run_file_processor(resources, lanes=lanes)
 
 
 def partner_records_handler(resources: Resources) -> Callable[[list[RawRecord]], Awaitable[None]]:

@@ -1,0 +1,113 @@
+"""Lanes: a worker's work split over processes, so one service uses more than the one core a Python process can.
+
+Lane 0 is the worker itself; lanes 1 … count-1 are child processes, spawned (never forked from a worker with
+threads and a running loop) when the worker starts and kept for its life. A lane runs an ordinary coroutine
+function `fn(pool, *args)`; each child keeps one event loop and one pool on the service's schema for every call,
+so a call costs the pickling of its arguments, not a new pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import multiprocessing
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import util
+from typing import Any
+
+import asyncpg
+import structlog
+
+from relais_platform.db import create_pool
+from relais_platform.logging import configure_logging
+from relais_platform.runtime import tune_gc
+
+log = structlog.get_logger(__name__)
+
+LaneFn = Callable[..., Awaitable[Any]]
+
+
+class ProcessLanes:
+    """`count` lanes: the caller's own and `count - 1` child processes, each with a pool of `pool_size`."""
+
+    def __init__(self, *, service: str, dsn: str, schema: str, count: int, pool_size: int = 4,
+                 imports: Sequence[str] = (), log_level: str = "INFO", log_json: bool = True) -> None:
+        self.count = count
+        self._child = (service, dsn, schema, pool_size, tuple(imports), log_level, log_json)
+        self._executor: ProcessPoolExecutor | None = None
+
+    async def start(self) -> None:
+        """Spawn the children now (each imports `imports` and freezes them out of the GC) rather than on first use."""
+        if self.count > 1:
+            await asyncio.gather(*(self._submit(_ready) for _ in range(self.count - 1)))
+
+    async def run(self, fn: LaneFn, *args: Any) -> Any:
+        """`await fn(pool, *args)` in a child process (`fn` and `args` pickled; `fn` importable by name)."""
+        return await self._submit(_run, fn, *args)
+
+    def close(self) -> None:
+        """Stop the children (a call still running is waited for)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    async def _submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(max_workers=self.count - 1,
+                                                 mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_init_child, initargs=self._child)
+        try:
+            return await asyncio.wrap_future(self._executor.submit(fn, *args))
+        except BrokenProcessPool:  # a child died (killed, out of memory): new ones for the next call
+            log.error("a lane process died; its work is retried")
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+            raise
+
+
+class _Child:
+    """A child's loop and pool, kept from one call to the next."""
+
+    def __init__(self, dsn: str, schema: str, pool_size: int) -> None:
+        self.dsn, self.schema, self.pool_size = dsn, schema, pool_size
+        self.runner = asyncio.Runner()
+        self.pool: asyncpg.Pool | None = None
+        util.Finalize(self, self.close, exitpriority=10)  # when the executor stops the child
+
+    def run(self, fn: LaneFn, *args: Any) -> Any:
+        return self.runner.run(self._call(fn, *args))
+
+    async def _call(self, fn: LaneFn, *args: Any) -> Any:
+        if self.pool is None:  # made on first use: a database not up yet fails a call, not the child
+            self.pool = await create_pool(dsn=self.dsn, schema=self.schema, min_size=1, max_size=self.pool_size)
+        return await fn(self.pool, *args)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.runner.run(self.pool.close())
+            self.pool = None
+        self.runner.close()
+
+
+_child: _Child | None = None
+
+
+def _init_child(service: str, dsn: str, schema: str, pool_size: int, imports: tuple[str, ...], log_level: str,
+                log_json: bool) -> None:
+    global _child
+    configure_logging(service=f"{service}-lane", level=log_level, json=log_json)
+    for name in imports:
+        importlib.import_module(name)
+    tune_gc()
+    _child = _Child(dsn, schema, pool_size)
+
+
+def _ready() -> None:
+    """Submitted once per child at start, so that it is spawned and initialised before the first call."""
+
+
+def _run(fn: LaneFn, *args: Any) -> Any:
+    assert _child is not None, "lanes run only in a child initialised by ProcessLanes"
+    return _child.run(fn, *args)

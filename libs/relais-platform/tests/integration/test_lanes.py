@@ -1,0 +1,56 @@
+"""Lanes: work run in child processes that keep their loop and pool, survive a failing call, and are replaced
+when killed."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+from concurrent.futures.process import BrokenProcessPool
+
+import asyncpg
+import pytest
+
+from relais_platform.lanes import ProcessLanes
+from relais_platform.testing import lane_failing, lane_identity
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_lane_keeps_its_pool_fails_alone_and_is_replaced_when_killed(test_database_url: str) -> None:
+    lanes = ProcessLanes(service="relais-test", dsn=test_database_url, schema="public", count=2, pool_size=1,
+                         log_json=False)
+    await lanes.start()
+    try:
+        first = await lanes.run(lane_identity)
+        assert first[0] != os.getpid()
+        assert await lanes.run(lane_identity) == first  # the same child, the same connection: nothing rebuilt
+        with pytest.raises(ValueError, match="bad share"):
+            await lanes.run(lane_failing, "bad share")
+        assert await lanes.run(lane_identity) == first  # a failing call leaves the child and its pool as they were
+
+        os.kill(first[0], signal.SIGKILL)
+        with pytest.raises(BrokenProcessPool):
+            await lanes.run(lane_identity)
+        replaced = await lanes.run(lane_identity)
+        assert replaced[0] not in (first[0], os.getpid())
+    finally:
+        lanes.close()
+    conn = await asyncpg.connect(test_database_url)
+    try:  # once stopped, nothing of the children stays connected
+        for _ in range(50):
+            if not await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", replaced[1]):
+                break
+            await asyncio.sleep(0.1)
+        assert not await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", replaced[1])
+    finally:
+        await conn.close()
+
+
+async def test_one_lane_runs_no_child() -> None:
+    lanes = ProcessLanes(service="relais-test", dsn="postgresql://unused", schema="public", count=1)
+    before = multiprocessing.active_children()
+    await lanes.start()
+    assert multiprocessing.active_children() == before
+    lanes.close()
