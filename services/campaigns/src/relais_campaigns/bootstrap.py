@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import faust
@@ -14,6 +15,7 @@ from relais_campaigns.config import Settings
 from relais_campaigns.entrypoints.api import router
 from relais_campaigns.entrypoints.stream import register
 from relais_platform.http import build_api
+from relais_platform.lanes import ProcessLanes
 from relais_platform.runtime import Resources, build_worker
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
@@ -31,6 +33,10 @@ def create_api(settings: Settings, *, resources: Resources | None = None, clock:
 
 
 def create_worker(settings: Settings, *, resources: Resources | None = None) -> faust.App:
-    """The faust worker of the campaigns service: its stream agents and its outbox relay."""
+    """The faust worker of the campaigns service: its stream agents, its assignment lanes and its outbox relay."""
+    lanes = ProcessLanes(service="relais-campaigns", dsn=settings.database_url, schema=SCHEMA,
+                         count=settings.assignment_lanes, pool_size=2,
+                         imports=("relais_campaigns.service_layer.site_lanes",), log_level=settings.log_level,
+                         log_json=settings.log_json)
     return build_worker(app_id=settings.consumer_group, resources=resources or Resources(settings, schema=SCHEMA),
-                        register=register)
+                        register=partial(register, lanes=lanes), lanes=lanes)

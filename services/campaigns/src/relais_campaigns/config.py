@@ -18,6 +18,9 @@ class Settings(PlatformSettings):
     clock_offset_seconds: float = 0.0
     # Cases an agent leaves untouched this many open days of their site go back to the queue.
     stale_after_working_days: int = Field(default=3, ge=1, le=60)
+    # Each batch of opened cases is shared out by site between this many lanes: the worker and
+    # `assignment_lanes - 1` child processes (one Python process is held to one core by its GIL).
+    assignment_lanes: int = Field(default=2, ge=1, le=16)
     housekeeping_seconds: float = Field(default=300.0, gt=0, description="how often the periodic release runs")
 
     @property

@@ -32,6 +32,7 @@ from relais_platform.contracts import (
 )
 from relais_platform.events import Envelope, decode, encode, envelope
 from relais_platform.ids import case_id_for
+from relais_platform.lanes import ProcessLanes
 from relais_platform.runtime import Resources
 from relais_platform.testing import auth_header, fresh_schema, truncate_all
 
@@ -117,9 +118,10 @@ class CampaignsKit:
                             resolved_at=datetime.now(UTC))
         return envelope(data, source="/relais/outcomes")
 
-    async def feed_opened(self, events: Sequence[Envelope[Any]], resources: Resources | None = None) -> None:
-        """Run the cases_opened batch handler on encoded events."""
-        await cases_opened_handler(resources or self.resources)([encode(e) for e in events])
+    async def feed_opened(self, events: Sequence[Envelope[Any]], resources: Resources | None = None,
+                          lanes: ProcessLanes | None = None) -> None:
+        """Run the cases_opened batch handler on encoded events (shared out between `lanes` when given)."""
+        await cases_opened_handler(resources or self.resources, lanes)([encode(e) for e in events])
 
     async def feed_resolved(self, events: Sequence[Envelope[Any]]) -> None:
         """Run the outcomes_resolved batch handler on encoded events."""

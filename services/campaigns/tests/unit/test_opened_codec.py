@@ -163,3 +163,28 @@ def test_any_edited_event_is_read_as_the_contract_model_reads_it(at: int, cut: i
     fast, model = opened_codec._fast(edited), expected(edited)
     assert fast is None or fast == model
     assert decode_opened([edited], consumer=CONSUMER) == ([model] if model else [])
+
+
+postcodes = st.text(alphabet="0123456789", min_size=5, max_size=5)
+departments = st.sampled_from(["01", "13", "2A", "2B", "57", "75", "971", "974", "976"])
+names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=30)
+
+
+@settings(max_examples=300)
+@given(postcode=st.one_of(st.none(), postcodes), department=departments, name=names,
+       spaced=st.booleans())
+def test_the_routing_key_is_the_postcode_and_department_the_event_decodes_to(postcode, department, name,
+                                                                             spaced) -> None:
+    """Read without decoding, whatever the names hold (a quoted `"postcode":"…"` in a name is escaped); in another
+    layout the key is not found, which only costs the batch its best split."""
+    address = {"line1": f'{name} "postcode":"99999"', "line2": None, "postcode": postcode, "city": name,
+               "latitude": None, "longitude": None} if postcode else None
+    raw = orjson.dumps(opened(**{"data.customer.address": address, "data.customer.department": department,
+                                 "data.customer.last_name": name}),
+                       option=orjson.OPT_INDENT_2 if spaced else None)
+    [case] = decode_opened([raw], consumer=CONSUMER)
+    key = opened_codec.routing_key(raw)
+    if spaced:
+        assert key == (None, None)
+    else:
+        assert key == (case.postcode, case.department) == (postcode, department)

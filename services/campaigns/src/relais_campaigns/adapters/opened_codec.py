@@ -86,6 +86,25 @@ def decode_opened(values: Sequence[bytes], *, consumer: str) -> list[OpenedCase]
     return list(events.values())
 
 
+class RoutingKey(NamedTuple):
+    """What routes an undecoded CaseOpened to a site: its postcode and department (None when not found)."""
+
+    postcode: str | None
+    department: str | None
+
+
+# A key's quoted name cannot occur inside a JSON string unescaped, so the first match is the field itself.
+_POSTCODE_FIELD = re.compile(rb'"postcode":"([0-9]{5})"')
+_DEPARTMENT_FIELD = re.compile(rb'"department":"([0-9]{2}|2A|2B|97[1-6])"')
+
+
+def routing_key(raw: bytes) -> RoutingKey:
+    """The postcode and department of a CaseOpened without decoding it (~1 µs): enough to share a batch out by
+    site before each share is decoded where it is applied. Not a validation: the decoder still judges the event."""
+    postcode, department = _POSTCODE_FIELD.search(raw), _DEPARTMENT_FIELD.search(raw)
+    return RoutingKey(postcode[1].decode() if postcode else None, department[1].decode() if department else None)
+
+
 def _checked(raw: bytes, *, consumer: str) -> OpenedCase | None:
     """The contract model's verdict on a value the fast path did not take."""
     decoded = decode_batch([raw], CaseOpened, consumer=consumer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,12 +11,14 @@ import asyncpg
 import faust
 import structlog
 
-from relais_campaigns.adapters.opened_codec import decode_opened
+from relais_campaigns.adapters.opened_codec import RoutingKey, decode_opened, routing_key
 from relais_campaigns.service_layer.case_events import open_cases, resolve_cases
 from relais_campaigns.service_layer.housekeeping import release_unavailable
+from relais_campaigns.service_layer.site_lanes import open_share, router_of, shares_by_site
 from relais_platform.contracts import CaseResolved, Topics
 from relais_platform.events import decode_batch
 from relais_platform.kafka import StagedHandler, consume_in_batches
+from relais_platform.lanes import ProcessLanes
 from relais_platform.runtime import Resources
 
 log = structlog.get_logger(__name__)
@@ -43,12 +46,31 @@ def staged_handler(resources: Resources, decode: Callable[[list[bytes]], list[An
     return StagedHandler(prepare=decode, apply=in_transaction)
 
 
-def cases_opened_handler(resources: Resources) -> StagedHandler:
-    """Project, route and assign opened cases, decoded by the fast CaseOpened codec."""
+def cases_opened_handler(resources: Resources, lanes: ProcessLanes | None = None) -> StagedHandler:
+    """Project, route and assign opened cases, decoded by the fast CaseOpened codec; with several `lanes`, each
+    batch shared out by site between them."""
+    if lanes is not None and lanes.count > 1:
+        return _shared_by_site(resources, lanes)
     return staged_handler(
         resources, lambda values: decode_opened(values, consumer=CASES_OPENED_CONSUMER),
         lambda conn, cases, now: open_cases(conn=conn, cases=cases, consumer=CASES_OPENED_CONSUMER, now=now),
         consumer=CASES_OPENED_CONSUMER)
+
+
+def _shared_by_site(resources: Resources, lanes: ProcessLanes) -> StagedHandler:
+    async def apply(keyed: list[tuple[bytes, RoutingKey]]) -> None:
+        pool = await resources.pool()
+        shares = shares_by_site(keyed, router=await router_of(pool), count=lanes.count)
+        now = datetime.now(UTC)
+        running = [open_share(pool, shares[0], now, CASES_OPENED_CONSUMER)]
+        running += [lanes.run(open_share, share, now, CASES_OPENED_CONSUMER) for share in shares[1:] if share]
+        results = await asyncio.gather(*running, return_exceptions=True)  # every lane done before any retry
+        if failed := next((r for r in results if isinstance(r, BaseException)), None):
+            raise failed
+        log.info("batch applied", consumer=CASES_OPENED_CONSUMER, events=len(keyed), applied=sum(results),
+                 lanes=len(running))
+
+    return StagedHandler(prepare=lambda values: [(raw, routing_key(raw)) for raw in values], apply=apply)
 
 
 def outcomes_resolved_handler(resources: Resources) -> StagedHandler:
@@ -76,8 +98,9 @@ def _offset(settings: Any) -> timedelta:
     return timedelta(seconds=getattr(settings, "clock_offset_seconds", 0.0))
 
 
-def register(app: faust.App, resources: Resources) -> None:
-    """Attach the campaigns consumers and the periodic release to the faust app."""
+def register(app: faust.App, resources: Resources, *, lanes: ProcessLanes | None = None) -> None:
+    """Attach the campaigns consumers and the periodic release to the faust app; opened cases are shared out
+    between `lanes` when given (started by the caller, closed when the worker stops)."""
 
     @app.timer(interval=getattr(resources.settings, "housekeeping_seconds", 300.0))
     async def housekeeping() -> None:
@@ -87,7 +110,7 @@ def register(app: faust.App, resources: Resources) -> None:
         except Exception:  # the next tick retries; one failed pass must not kill the worker
             log.exception("housekeeping failed")
 
-    consume_in_batches(app, Topics.CASES_OPENED, cases_opened_handler(resources), consumer=CASES_OPENED_CONSUMER,
+    consume_in_batches(app, Topics.CASES_OPENED, cases_opened_handler(resources, lanes), consumer=CASES_OPENED_CONSUMER,
                        max_batch=OPENED_BATCH)
     consume_in_batches(app, Topics.OUTCOMES_RESOLVED, outcomes_resolved_handler(resources),
                        consumer=OUTCOMES_RESOLVED_CONSUMER)
