@@ -21,7 +21,7 @@ from relais_campaigns.adapters import queue_repo, staff_repo
 from relais_campaigns.domain.assignment import Assignment, free_slots, plan_assignments, plan_others_first
 from relais_campaigns.domain.model import Agent, AgentLoad, CaseStatus, Holding, QueuedCase
 from relais_platform.contracts import AssignmentChanged, AssignmentStatus, Channel
-from relais_platform.ids import derived_name, name_id_text
+from relais_platform.ids import name_id_text
 from relais_platform.outbox import EncodedEvent
 
 _QUEUE_STATUS = {CaseStatus.WAITING: AssignmentStatus.WAITING, CaseStatus.UNROUTED: AssignmentStatus.UNROUTED}
@@ -34,18 +34,23 @@ def assignment_event_id(case_id: str, version: int, status: AssignmentStatus) ->
     """Deterministic: the same change of the same case always gets the same event id, so re-running a transaction
     (redelivery, retry) never publishes a change twice. `derived_id("assignment", case_id, version, status)` as text,
     without building UUID objects (this runs for every case of a batch; the outbox takes the id as text)."""
-    return name_id_text(derived_name("assignment", case_id, version, status.value))
+    return name_id_text(f"assignment|{case_id}|{version}|{status.value}")
 
 
 class AssignmentLog:
     """The AssignmentChanged events of one transaction, in the order the changes happened, serialised at
-    once as the contract model would (orjson of the envelope's dict: this runs once per case on hot paths)."""
+    once as the contract model would: the envelope's fixed parts written once per transaction, each value's JSON
+    once per distinct value (partners, campaigns, sites, agents), so a case costs its id and one string join
+    (this runs once per case on hot paths)."""
 
     def __init__(self, *, now: datetime) -> None:
         self.now = now
         self.events: list[EncodedEvent] = []
-        self._moment = _MOMENT.dump_python(now, mode="json")
-        self._campaigns: dict[uuid.UUID, str] = {}
+        moment = orjson.dumps(_MOMENT.dump_python(now, mode="json")).decode()
+        self._moment = moment
+        self._envelope = (f',"source":{orjson.dumps(SOURCE).decode()},"type":"{AssignmentChanged.event_type}",'
+                          f'"specversion":"1.0","time":{moment},"datacontenttype":"application/json","subject":"')
+        self._texts: dict[object, str] = {None: "null"}
 
     def record(self, holding: Holding, status: AssignmentStatus, reason: str | None = None,
                channel: Channel | None = None) -> None:
@@ -65,16 +70,21 @@ class AssignmentLog:
         """The AssignmentChanged of `holding` now in `status`, serialised (`dedupe`: see outbox.EncodedEvent)."""
         subject = str(holding.case_id)
         event_id = assignment_event_id(subject, holding.version, status)
-        campaign = self._campaigns.get(holding.campaign_id) or self._campaigns.setdefault(
-            holding.campaign_id, str(holding.campaign_id))
-        held = status is AssignmentStatus.ASSIGNED
-        data = {"case_id": subject, "partner_id": holding.partner_id, "campaign_id": campaign,
-                "status": status.value, "site_id": holding.site_id, "agent_id": holding.agent_id if held else None,
-                "channel": channel.value if channel else None, "reason": reason, "changed_at": self._moment}
-        value = orjson.dumps({"id": event_id, "source": SOURCE, "type": AssignmentChanged.event_type,
-                              "specversion": "1.0", "time": self._moment, "datacontenttype": "application/json",
-                              "subject": subject, "data": data})
-        return EncodedEvent(event_id, AssignmentChanged.topic, subject, value, dedupe)
+        text = self._text
+        agent = holding.agent_id if status is AssignmentStatus.ASSIGNED else None
+        value = (f'{{"id":"{event_id}"{self._envelope}{subject}","data":{{"case_id":"{subject}",'
+                 f'"partner_id":{text(holding.partner_id)},"campaign_id":{text(holding.campaign_id)},'
+                 f'"status":"{status.value}","site_id":{text(holding.site_id)},"agent_id":{text(agent)},'
+                 f'"channel":{text(channel)},"reason":{orjson.dumps(reason).decode() if reason else text(reason)},'
+                 f'"changed_at":{self._moment}}}}}')
+        return EncodedEvent(event_id, AssignmentChanged.topic, subject, value.encode(), dedupe)
+
+    def _text(self, value: object) -> str:
+        """`value` as JSON (a transaction meets a few partners, campaigns, sites and agents: each serialised once)."""
+        text = self._texts.get(value)
+        if text is None:
+            text = self._texts[value] = orjson.dumps(value).decode()
+        return text
 
     def record_state(self, holdings: Iterable[Holding], *, except_ids: set[uuid.UUID],
                      reason: str | None = None) -> None:
