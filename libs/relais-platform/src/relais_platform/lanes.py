@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import importlib
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,6 +29,7 @@ from relais_platform.runtime import tune_gc
 
 log = structlog.get_logger(__name__)
 
+PARENT_CHECK_SECONDS = 0.5
 LaneFn = Callable[..., Awaitable[Any]]
 
 
@@ -97,11 +101,20 @@ _child: _Child | None = None
 def _init_child(service: str, dsn: str, schema: str, pool_size: int, imports: tuple[str, ...], log_level: str,
                 log_json: bool) -> None:
     global _child
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="lane-parent-watch", daemon=True).start()
     configure_logging(service=f"{service}-lane", level=log_level, json=log_json)
     for name in imports:
         importlib.import_module(name)
     tune_gc()
     _child = _Child(dsn, schema, pool_size)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A child whose worker died (SIGKILL, out of memory) stops at once: its work is retried by the next worker,
+    and it must not hold its connections and its memory, nor go on with a share nobody waits for."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 def _ready() -> None:

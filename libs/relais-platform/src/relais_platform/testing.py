@@ -6,6 +6,7 @@ the services started by `make up`; each suite rebuilds its service schema once p
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -136,3 +137,8 @@ async def lane_identity(pool: asyncpg.Pool) -> tuple[int, int]:
 async def lane_failing(_pool: asyncpg.Pool, message: str) -> None:
     """A lane function for tests of `relais_platform.lanes`: fails with `message`."""
     raise ValueError(message)
+
+
+async def lane_sleeping(_pool: asyncpg.Pool, seconds: float) -> None:
+    """A lane function for tests of `relais_platform.lanes`: busy for `seconds`."""
+    await asyncio.sleep(seconds)

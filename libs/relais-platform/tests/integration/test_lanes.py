@@ -7,7 +7,9 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import sys
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -54,3 +56,55 @@ async def test_one_lane_runs_no_child() -> None:
     await lanes.start()
     assert multiprocessing.active_children() == before
     lanes.close()
+
+
+WORKER = """
+import asyncio, sys, time
+from relais_platform.lanes import ProcessLanes
+from relais_platform.testing import lane_identity, lane_sleeping
+
+async def main():
+    lanes = ProcessLanes(service="relais-test", dsn=sys.argv[1], schema="public", count=2, pool_size=1,
+                         log_json=False)
+    await lanes.start()
+    child, backend = await lanes.run(lane_identity)
+    with open(sys.argv[2], "w") as out:
+        out.write(f"{child} {backend}")
+    await lanes.run(lane_sleeping, 600)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_lane_process_stops_when_its_worker_is_killed(test_database_url: str, tmp_path: Path) -> None:
+    """Even in the middle of a call: nothing waits for its result any more, and it holds a connection."""
+    started = tmp_path / "started"
+    worker = await asyncio.create_subprocess_exec(sys.executable, "-c", WORKER, test_database_url, str(started))
+    try:
+        for _ in range(600):
+            if started.exists() and started.read_text():
+                break
+            await asyncio.sleep(0.1)
+        child, backend = map(int, started.read_text().split())
+    finally:
+        worker.kill()
+        await worker.wait()
+    conn = await asyncpg.connect(test_database_url)
+    try:
+        for _ in range(50):
+            if not _alive(child) and not await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
+                                                             backend):
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"lane process {child} (backend {backend}) outlived its worker")
+    finally:
+        await conn.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie (exited, not yet reaped by init) counts as gone
+        return stat.read().split(") ")[-1][0] != "Z"

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import sys
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -91,7 +90,6 @@ class Lane:
     rows_per_chunk: int
     index: int = 0
     count: int = 1
-    worker_pid: int = field(default_factory=os.getpid)
 
 
 async def _process(*, pool: asyncpg.Pool, claimed: asyncpg.Record, owner: uuid.UUID, lanes: FileLanes | None) -> None:
@@ -219,8 +217,6 @@ async def _wait_turn(*, conn: asyncpg.Connection, lane: Lane, first_row: int, co
         await looking.rollback()
         if done is None or done > first_row:
             raise LeaseLost
-        if os.getpid() != lane.worker_pid and os.getppid() != lane.worker_pid:
-            raise LeaseLost  # a lane process whose worker died: its successor takes the file over
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(committed.wait(), TURN_RECHECK_SECONDS)
 
