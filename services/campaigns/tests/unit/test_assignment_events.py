@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from relais_campaigns import SOURCE
+from relais_campaigns.adapters.cases_repo import NewCase
 from relais_campaigns.domain.model import CaseStatus, Holding
 from relais_campaigns.service_layer.assignment import AssignmentLog, assignment_event_id
 from relais_platform.contracts import AssignmentChanged, AssignmentStatus, Channel
@@ -52,13 +53,27 @@ def test_hand_serialised_events_decode_to_the_model_built_event(partner, site, a
     assert event.dedupe  # a change of state: checked against the queued events
 
 
-def test_arrivals_are_one_offs_for_the_outbox() -> None:
-    log = AssignmentLog(now=datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
-    arrivals = [log.arrival(Holding(case_id=uuid.uuid4(), partner_id="edf", campaign_id=uuid.uuid4(), status=s,
-                                    site_id="paris", agent_id="ana", version=1))
-                for s in (CaseStatus.ASSIGNED, CaseStatus.WAITING, CaseStatus.UNROUTED)]
-    # only the insert that adds a case announces it (case_events._insert_announced)
-    assert [a.dedupe for a in arrivals if a is not None] == [False, False, False]
+def new_row(*, status: CaseStatus, site: str | None, agent: str | None, version: int) -> NewCase:
+    """A new case row with what its arrival event reads (the rest does not matter here)."""
+    blank = NewCase(*[None] * len(NewCase._fields))
+    return blank._replace(case_id=uuid.uuid4(), partner_id="edf", campaign_id=uuid.uuid4(), status=status,
+                          site_id=site, agent_id=agent, assignment_version=version)
+
+
+@given(moments)
+def test_an_arrival_is_the_model_built_event_of_the_new_row_and_a_one_off(now) -> None:
+    log = AssignmentLog(now=now)
+    rows = {AssignmentStatus.ASSIGNED: new_row(status=CaseStatus.ASSIGNED, site="paris", agent="ana", version=2),
+            AssignmentStatus.WAITING: new_row(status=CaseStatus.WAITING, site="paris", agent=None, version=1),
+            AssignmentStatus.UNROUTED: new_row(status=CaseStatus.UNROUTED, site=None, agent=None, version=1)}
+    for status, row in rows.items():
+        event = log.arrival(row)
+        holding = Holding(case_id=row.case_id, partner_id=row.partner_id, campaign_id=row.campaign_id,
+                          status=row.status, site_id=row.site_id, agent_id=row.agent_id, version=row.assignment_version)
+        assert event is not None and event.value == encode(model_built(holding, status, None, None, now))
+        assert not event.dedupe  # only the insert that adds a case announces it (case_events._insert_announced)
+    closed = new_row(status=CaseStatus.RESOLVED, site="paris", agent=None, version=1)  # an outcome came first
+    assert log.arrival(closed) is None
 
 
 def test_queue_states_are_published_for_waiting_and_unrouted_cases_only() -> None:

@@ -49,7 +49,7 @@ def expected(raw: bytes) -> OpenedCase | None:
     if not events:
         return None
     d, c = events[0].data, events[0].data.customer
-    return OpenedCase(events[0].id, d.case_id, d.partner_id, d.campaign_id, d.external_ref, c.first_name,
+    return OpenedCase(str(events[0].id), d.case_id, d.partner_id, d.campaign_id, d.external_ref, c.first_name,
                       c.last_name, c.phone_e164, c.phone_kind, c.address.model_dump(mode="json") if c.address else None,
                       c.address.postcode if c.address else None, c.department, c.time_zone, d.amount_due_cents,
                       d.campaign_priority, d.debt_since, d.campaign_ends_on, d.channel_preference, d.opened_at)

@@ -54,7 +54,7 @@ _BIGINT = 1 << 63
 class OpenedCase(NamedTuple):
     """A CaseOpened event as the campaigns worker reads it: the event id and the case's own fields."""
 
-    event_id: uuid.UUID
+    event_id: str  # as str(uuid.UUID) gives it: only compared, within a batch, to keep one event per id
     case_id: uuid.UUID
     partner_id: str
     campaign_id: uuid.UUID
@@ -78,7 +78,7 @@ class OpenedCase(NamedTuple):
 def decode_opened(values: Sequence[bytes], *, consumer: str) -> list[OpenedCase]:
     """The CaseOpened events of a consumed batch, first occurrence of each event id only; poison values
     are skipped and logged (by the contract model's decoder) as for every consumer."""
-    events: dict[uuid.UUID, OpenedCase] = {}
+    events: dict[str, OpenedCase] = {}
     for raw in values:
         case = _fast(raw) or _checked(raw, consumer=consumer)
         if case is not None and case.event_id not in events:
@@ -113,7 +113,7 @@ def _checked(raw: bytes, *, consumer: str) -> OpenedCase | None:
     d = decoded[0].data
     c = d.customer
     return OpenedCase(
-        decoded[0].id, d.case_id, d.partner_id, d.campaign_id, d.external_ref, c.first_name, c.last_name,
+        str(decoded[0].id), d.case_id, d.partner_id, d.campaign_id, d.external_ref, c.first_name, c.last_name,
         c.phone_e164, c.phone_kind.value if c.phone_kind else None, c.address.model_dump(mode="json") if c.address
         else None, c.address.postcode if c.address else None, c.department, c.time_zone, d.amount_due_cents,
         d.campaign_priority, d.debt_since, d.campaign_ends_on,
@@ -161,7 +161,7 @@ def _fast(raw: bytes) -> OpenedCase | None:
         if cents >= _BIGINT:
             return None
         return OpenedCase(
-            uuid.UUID(event_id), uuid.UUID(case_id), partner_id, _campaign(campaign_id), external_ref, first_name,
+            event_id, uuid.UUID(case_id), partner_id, _campaign(campaign_id), external_ref, first_name,
             last_name, phone, phone_kind, address, postcode, department, time_zone, cents, int(priority),
             _date(debt_since), _date(ends_on), channel, datetime.fromisoformat(opened_at))
     except ValueError:
@@ -190,7 +190,7 @@ def _parsed(raw: bytes) -> OpenedCase | None:
             return None
         address = c["address"]
         return OpenedCase(
-            uuid.UUID(event["id"]), uuid.UUID(d["case_id"]), d["partner_id"], _campaign(d["campaign_id"]),
+            str(uuid.UUID(event["id"])), uuid.UUID(d["case_id"]), d["partner_id"], _campaign(d["campaign_id"]),
             d["external_ref"],
             c["first_name"], c["last_name"], c["phone_e164"], c["phone_kind"], address,
             address["postcode"] if address is not None else None, c["department"], c["time_zone"],

@@ -18,6 +18,7 @@ from pydantic import TypeAdapter
 
 from relais_campaigns import SOURCE
 from relais_campaigns.adapters import queue_repo, staff_repo
+from relais_campaigns.adapters.cases_repo import NewCase
 from relais_campaigns.domain.assignment import Assignment, free_slots, plan_assignments, plan_others_first
 from relais_campaigns.domain.model import Agent, AgentLoad, CaseStatus, Holding, QueuedCase
 from relais_platform.contracts import AssignmentChanged, AssignmentStatus, Channel
@@ -57,24 +58,30 @@ class AssignmentLog:
         """Note that `holding` is now in `status` (and, on escalation, worked on `channel`)."""
         self.events.append(self.encode(holding, status, reason, channel))
 
-    def arrival(self, holding: Holding) -> EncodedEvent | None:
-        """The event announcing a new case (assigned, waiting or unrouted), not recorded yet; None when it
+    def arrival(self, case: NewCase) -> EncodedEvent | None:
+        """The event announcing a new case row (assigned, waiting or unrouted), not recorded yet; None when it
         arrived closed. It is a one-off for the outbox: only the insert that adds the case announces it."""
-        if holding.status is CaseStatus.ASSIGNED:
-            return self.encode(holding, AssignmentStatus.ASSIGNED, dedupe=False)
-        state = _QUEUE_STATUS.get(holding.status)
-        return self.encode(holding, state, dedupe=False) if state else None
+        state = AssignmentStatus.ASSIGNED if case.status is CaseStatus.ASSIGNED else _QUEUE_STATUS.get(case.status)
+        if state is None:
+            return None
+        return self._encoded(str(case.case_id), case.partner_id, case.campaign_id, case.site_id, case.agent_id,
+                             case.assignment_version, state, None, None, dedupe=False)
 
     def encode(self, holding: Holding, status: AssignmentStatus, reason: str | None = None,
                channel: Channel | None = None, *, dedupe: bool = True) -> EncodedEvent:
         """The AssignmentChanged of `holding` now in `status`, serialised (`dedupe`: see outbox.EncodedEvent)."""
-        subject = str(holding.case_id)
-        event_id = assignment_event_id(subject, holding.version, status)
+        return self._encoded(str(holding.case_id), holding.partner_id, holding.campaign_id, holding.site_id,
+                             holding.agent_id, holding.version, status, reason, channel, dedupe=dedupe)
+
+    def _encoded(self, subject: str, partner_id: str, campaign_id: uuid.UUID, site_id: str | None,
+                 agent_id: str | None, version: int, status: AssignmentStatus, reason: str | None,
+                 channel: Channel | None, *, dedupe: bool) -> EncodedEvent:
+        event_id = assignment_event_id(subject, version, status)
         text = self._text
-        agent = holding.agent_id if status is AssignmentStatus.ASSIGNED else None
+        agent = agent_id if status is AssignmentStatus.ASSIGNED else None
         value = (f'{{"id":"{event_id}"{self._envelope}{subject}","data":{{"case_id":"{subject}",'
-                 f'"partner_id":{text(holding.partner_id)},"campaign_id":{text(holding.campaign_id)},'
-                 f'"status":"{status.value}","site_id":{text(holding.site_id)},"agent_id":{text(agent)},'
+                 f'"partner_id":{text(partner_id)},"campaign_id":{text(campaign_id)},'
+                 f'"status":"{status.value}","site_id":{text(site_id)},"agent_id":{text(agent)},'
                  f'"channel":{text(channel)},"reason":{orjson.dumps(reason).decode() if reason else text(reason)},'
                  f'"changed_at":{self._moment}}}}}')
         return EncodedEvent(event_id, AssignmentChanged.topic, subject, value.encode(), dedupe)

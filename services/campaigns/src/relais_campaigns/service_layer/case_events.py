@@ -12,7 +12,7 @@ import asyncpg
 from relais_campaigns.adapters import cases_repo, queue_repo, staff_repo
 from relais_campaigns.adapters.cases_repo import NewCase, Resolution
 from relais_campaigns.adapters.opened_codec import OpenedCase
-from relais_campaigns.domain.model import CaseStatus, Holding, QueuedCase, channel_for
+from relais_campaigns.domain.model import CaseStatus, QueuedCase, channel_for
 from relais_campaigns.domain.person import person_key
 from relais_campaigns.domain.routing import PostcodeRouter
 from relais_campaigns.service_layer.assignment import AssignmentLog, fill, plan_arrivals
@@ -68,15 +68,8 @@ def new_case(p: Placement, *, agent_id: str | None, now: datetime) -> NewCase:
 
 
 def _queued(p: Placement) -> QueuedCase:
-    return QueuedCase(case_id=p.case.case_id, site_id=p.site_id, channel=p.channel,
-                      campaign_priority=p.case.campaign_priority, amount_due_cents=p.case.amount_due_cents,
-                      opened_at=p.case.opened_at)
-
-
-def _holding(row: NewCase) -> Holding:
-    return Holding(case_id=row.case_id, partner_id=row.partner_id, campaign_id=row.campaign_id,
-                   status=row.status, site_id=row.site_id, agent_id=row.agent_id,
-                   version=row.assignment_version)
+    c = p.case
+    return QueuedCase(c.case_id, p.site_id, p.channel, c.campaign_priority, c.amount_due_cents, c.opened_at)
 
 
 async def _fresh_cases(conn: asyncpg.Connection, cases: Sequence[OpenedCase]) -> list[OpenedCase]:
@@ -128,7 +121,7 @@ async def _insert_announced(conn: asyncpg.Connection, *, rows: Sequence[NewCase]
                             log: AssignmentLog) -> tuple[set[uuid.UUID], dict[uuid.UUID, EncodedEvent]]:
     """Insert new cases; returns the ids inserted and the event announcing each."""
     inserted = await cases_repo.insert_new(conn, cases=rows)
-    announced = {r.case_id: log.arrival(_holding(r)) for r in rows if r.case_id in inserted}
+    announced = {r.case_id: log.arrival(r) for r in rows if r.case_id in inserted}
     return inserted, {case_id: e for case_id, e in announced.items() if e is not None}
 
 
