@@ -14,6 +14,7 @@ from relais_campaigns.adapters.cases_repo import NewCase
 from relais_campaigns.domain.model import CaseStatus, Holding
 from relais_campaigns.service_layer.assignment import AssignmentLog, assignment_event_id
 from relais_platform.contracts import AssignmentChanged, AssignmentStatus, Channel
+from relais_platform.db import FastUUID
 from relais_platform.events import decode, encode, envelope
 from relais_platform.ids import derived_id
 
@@ -35,10 +36,11 @@ def model_built(holding: Holding, status: AssignmentStatus, reason: str | None, 
 
 @given(slugs, st.one_of(st.none(), slugs), st.one_of(st.none(), slugs), st.integers(1, 50),
        st.sampled_from(list(AssignmentStatus)), st.one_of(st.none(), st.text(max_size=200)),
-       st.one_of(st.none(), st.sampled_from(list(Channel))), moments)
+       st.one_of(st.none(), st.sampled_from(list(Channel))), moments, st.sampled_from([uuid.UUID, FastUUID]))
 def test_hand_serialised_events_decode_to_the_model_built_event(partner, site, agent, version, status, reason,
-                                                                  channel, now) -> None:
-    holding = Holding(case_id=uuid.uuid4(), partner_id=partner, campaign_id=uuid.uuid4(),
+                                                                  channel, now, ids) -> None:
+    """Whatever the ids' class: Python's, or asyncpg's (the ids of every holding read from the database)."""
+    holding = Holding(case_id=ids(str(uuid.uuid4())), partner_id=partner, campaign_id=ids(str(uuid.uuid4())),
                       status=CaseStatus.ASSIGNED, site_id=site, agent_id=agent, version=version)
     log = AssignmentLog(now=now)
     log.record(holding, status, reason, channel)

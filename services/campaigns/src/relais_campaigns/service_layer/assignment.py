@@ -90,7 +90,7 @@ class AssignmentLog:
         """`value` as JSON (a transaction meets a few partners, campaigns, sites and agents: each serialised once)."""
         text = self._texts.get(value)
         if text is None:
-            text = self._texts[value] = orjson.dumps(value).decode()
+            text = self._texts[value] = orjson.dumps(value, default=str).decode()  # asyncpg's UUIDs: their text
         return text
 
     def record_state(self, holdings: Iterable[Holding], *, except_ids: set[uuid.UUID],
