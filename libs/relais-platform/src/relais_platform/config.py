@@ -29,6 +29,10 @@ class PlatformSettings(BaseSettings):
     log_json: bool = True
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # An idle keep-alive connection is closed after this long: above a load balancer's idle timeout (60 s on most,
+    # else it sends requests on connections the API just closed) and above any queueing under load (with uvicorn's
+    # 5 s, a connection whose next request already waited behind others could be closed unanswered).
+    http_keep_alive_seconds: int = Field(default=75, ge=1)
     faust_datadir: str = ".local/faust"
     worker_ready_file: str | None = None
     outbox_poll_seconds: float = Field(default=0.5, gt=0)

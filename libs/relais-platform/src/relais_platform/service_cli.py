@@ -31,7 +31,8 @@ def service_cli(*, name: str, settings_factory: Callable[[], PlatformSettings], 
 
         settings = _settings()
         uvicorn.run(create_api(settings), host=settings.http_host, port=settings.http_port,
-                    log_config=None, access_log=False, lifespan="on")
+                    timeout_keep_alive=settings.http_keep_alive_seconds, log_config=None, access_log=False,
+                    lifespan="on")
 
     @cli.command()
     def worker() -> None:
