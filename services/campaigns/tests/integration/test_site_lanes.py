@@ -10,8 +10,9 @@ import pytest
 from structlog.testing import capture_logs
 
 from relais_campaigns.bootstrap import SCHEMA
+from relais_campaigns.entrypoints.stream import cases_opened_handler
 from relais_platform.contracts import Channel
-from relais_platform.events import envelope
+from relais_platform.events import encode, envelope
 from relais_platform.lanes import ProcessLanes
 
 pytestmark = pytest.mark.integration
@@ -62,18 +63,25 @@ async def _outcome(kit) -> tuple[list[tuple], Counter]:
     return [tuple(r) for r in cases], events
 
 
+async def _feed_in_two_batches(kit, events, lanes: ProcessLanes | None) -> None:
+    """One handler for both batches, as in the worker: the second is shared out with the sites the first read."""
+    handler = cases_opened_handler(kit.resources, lanes)
+    for batch in (events[:70], events[70:]):
+        await handler([encode(e) for e in batch])
+
+
 async def test_two_lanes_assign_exactly_as_one(campaigns_kit, campaigns_lanes) -> None:
     kit = campaigns_kit
     await _staff(kit)
     events = _batch(kit)
-    await kit.feed_opened(events)
+    await _feed_in_two_batches(kit, events, None)
     one_lane = await _outcome(kit)
 
     await kit.pool.execute("TRUNCATE cases, outbox, agents, sites CASCADE")
     await _staff(kit)
     with capture_logs() as logs:
-        await kit.feed_opened(events, lanes=campaigns_lanes)
-    assert [e["lanes"] for e in logs if e["event"] == "batch applied"] == [2]
+        await _feed_in_two_batches(kit, events, campaigns_lanes)
+    assert [e["lanes"] for e in logs if e["event"] == "batch applied"] == [2, 2]
     assert await _outcome(kit) == one_lane
     statuses = Counter(status for _, status, *_ in one_lane[0])
     assert statuses == {"assigned": 16, "waiting": 81, "unrouted": 30}

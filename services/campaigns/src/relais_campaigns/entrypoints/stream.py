@@ -12,6 +12,7 @@ import faust
 import structlog
 
 from relais_campaigns.adapters.opened_codec import RoutingKey, decode_opened, routing_key
+from relais_campaigns.domain.routing import PostcodeRouter
 from relais_campaigns.service_layer.case_events import open_cases, resolve_cases
 from relais_campaigns.service_layer.housekeeping import release_unavailable
 from relais_campaigns.service_layer.site_lanes import open_share, router_of, shares_by_site
@@ -58,19 +59,32 @@ def cases_opened_handler(resources: Resources, lanes: ProcessLanes | None = None
 
 
 def _shared_by_site(resources: Resources, lanes: ProcessLanes) -> StagedHandler:
-    async def apply(keyed: list[tuple[bytes, RoutingKey]]) -> None:
+    """The next batch is read and shared out (in the preparing thread) with the sites as the batch before saw them,
+    so the lanes never wait for it; the sites are read again while the lanes work (the split is only about speed: one
+    batch late is harmless)."""
+    sites: list[PostcodeRouter] = []
+    Keyed = list[tuple[bytes, RoutingKey]]
+
+    def prepare(values: list[bytes]) -> tuple[Keyed, list[list[bytes]] | None]:
+        keyed = [(raw, routing_key(raw)) for raw in values]
+        return keyed, shares_by_site(keyed, router=sites[-1], count=lanes.count) if sites else None
+
+    async def apply(prepared: tuple[Keyed, list[list[bytes]] | None]) -> None:
         pool = await resources.pool()
-        shares = shares_by_site(keyed, router=await router_of(pool), count=lanes.count)
+        keyed, shares = prepared
+        if shares is None:  # the first batch: shared out now
+            shares = shares_by_site(keyed, router=await router_of(pool), count=lanes.count)
         now = datetime.now(UTC)
         running = [open_share(pool, shares[0], now, CASES_OPENED_CONSUMER)]
         running += [lanes.run(open_share, share, now, CASES_OPENED_CONSUMER) for share in shares[1:] if share]
-        results = await asyncio.gather(*running, return_exceptions=True)  # every lane done before any retry
+        results = await asyncio.gather(router_of(pool), *running, return_exceptions=True)  # every lane done first
         if failed := next((r for r in results if isinstance(r, BaseException)), None):
             raise failed
-        log.info("batch applied", consumer=CASES_OPENED_CONSUMER, events=len(keyed), applied=sum(results),
-                 lanes=len(running))
+        sites[:] = [results[0]]
+        log.info("batch applied", consumer=CASES_OPENED_CONSUMER, events=len(keyed),
+                 applied=sum(results[1:]), lanes=len(running))
 
-    return StagedHandler(prepare=lambda values: [(raw, routing_key(raw)) for raw in values], apply=apply)
+    return StagedHandler(prepare=prepare, apply=apply)
 
 
 def outcomes_resolved_handler(resources: Resources) -> StagedHandler:
