@@ -10,7 +10,6 @@ import yaml
 from relais_campaigns.config import Settings as CampaignsSettings
 from relais_intake.config import Settings as IntakeSettings
 from relais_outcomes.config import Settings as OutcomesSettings
-from relais_platform.config import PlatformSettings
 from relais_platform.contracts import Topics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,13 +51,15 @@ def test_each_service_has_an_api_a_worker_and_a_relay_running_a_real_command() -
     assert commands == {f"{s}-{r}": (f"relais-{s}", r) for s in SETTINGS for r in ("api", "worker", "relay")}
 
 
-def test_workers_leave_publishing_to_the_relay_deployment() -> None:
+def test_workers_leave_publishing_to_the_relay_deployment_and_set_only_their_services_settings() -> None:
     for deployment in _of_kind("Deployment"):
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         if container["command"][1] == "worker":
             env = {e["name"]: e["value"] for e in container.get("env", [])}
-            assert env == {"RELAIS_OUTBOX_RELAY_IN_WORKER": "false"}
-            assert all(e.removeprefix("RELAIS_").lower() in PlatformSettings.model_fields for e in env)
+            assert env["RELAIS_OUTBOX_RELAY_IN_WORKER"] == "false"
+            settings = SETTINGS[container["command"][0].removeprefix("relais-")]
+            assert settings(**{name.removeprefix("RELAIS_").lower(): value for name, value in env.items()})
+            assert all(e.removeprefix("RELAIS_").lower() in settings.model_fields for e in env)
 
 
 def test_api_probes_use_the_health_routes() -> None:
