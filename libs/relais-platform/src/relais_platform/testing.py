@@ -59,8 +59,9 @@ async def truncate_all(pool: asyncpg.Pool, schema: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def test_database_url() -> str:
-    """DSN of the integration-test database."""
+async def test_database_url() -> str:
+    """DSN of the integration-test database, created when missing (a fresh machine has none)."""
+    await ensure_database(TEST_DATABASE_URL)
     return TEST_DATABASE_URL
 
 

@@ -4,6 +4,7 @@ when killed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -82,12 +83,14 @@ async def test_a_lane_process_stops_when_its_worker_is_killed(test_database_url:
     worker = await asyncio.create_subprocess_exec(sys.executable, "-c", WORKER, test_database_url, str(started))
     try:
         for _ in range(600):
-            if started.exists() and started.read_text():
+            if (started.exists() and started.read_text()) or worker.returncode is not None:
                 break
             await asyncio.sleep(0.1)
+        assert worker.returncode is None, "the worker stopped before its lane ran"
         child, backend = map(int, started.read_text().split())
     finally:
-        worker.kill()
+        with contextlib.suppress(ProcessLookupError):
+            worker.kill()
         await worker.wait()
     conn = await asyncpg.connect(test_database_url)
     try:
