@@ -52,9 +52,13 @@ class ProcessLanes:
         return await self._submit(_run, fn, *args)
 
     def close(self) -> None:
-        """Stop the children (a call still running is waited for)."""
+        """Stop the children now, without waiting for a call still running (an intake lane may have a long file to
+        go): it is abandoned as in a crash — its transaction rolls back, its caller sees BrokenProcessPool, and the
+        work is resumed by the next worker (a file's lease, a batch's uncommitted offsets)."""
         if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+            for process in list(self._executor._processes.values()):  # no public way to stop a busy child
+                process.terminate()
+            self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
 
     async def _submit(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -62,12 +66,14 @@ class ProcessLanes:
             self._executor = ProcessPoolExecutor(max_workers=self.count - 1,
                                                  mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_init_child, initargs=self._child)
+        executor = self._executor
         try:
-            return await asyncio.wrap_future(self._executor.submit(fn, *args))
-        except BrokenProcessPool:  # a child died (killed, out of memory): new ones for the next call
-            log.error("a lane process died; its work is retried")
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+            return await asyncio.wrap_future(executor.submit(fn, *args))
+        except BrokenProcessPool:  # a child died (killed, out of memory, closed): new ones for the next call
+            if executor is self._executor:
+                log.error("a lane process died; its work is retried")
+                executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None
             raise
 
 

@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 
 from relais_platform.lanes import ProcessLanes
-from relais_platform.testing import lane_failing, lane_identity
+from relais_platform.testing import lane_failing, lane_identity, lane_sleeping
 
 pytestmark = pytest.mark.integration
 
@@ -49,6 +49,25 @@ async def test_a_lane_keeps_its_pool_fails_alone_and_is_replaced_when_killed(tes
         assert not await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", replaced[1])
     finally:
         await conn.close()
+
+
+async def test_closing_stops_a_child_in_the_middle_of_a_call_at_once(test_database_url: str) -> None:
+    """A worker shutting down does not wait for a call (an intake lane may have a long file to go): the call is
+    abandoned as in a crash, its transaction rolled back, and the caller's work resumed by the next worker."""
+    lanes = ProcessLanes(service="relais-test", dsn=test_database_url, schema="public", count=2, pool_size=1,
+                         log_json=False)
+    await lanes.start()
+    child, _ = await lanes.run(lane_identity)
+    busy = asyncio.ensure_future(lanes.run(lane_sleeping, 30))
+    await asyncio.sleep(0.5)
+    await asyncio.wait_for(asyncio.to_thread(lanes.close), 5)
+    for _ in range(50):
+        if not _alive(child):
+            break
+        await asyncio.sleep(0.1)
+    assert not _alive(child)
+    with pytest.raises(BrokenProcessPool):  # the abandoned call fails, it is not left pending
+        await asyncio.wait_for(busy, 5)
 
 
 async def test_one_lane_runs_no_child() -> None:
