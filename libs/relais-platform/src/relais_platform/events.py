@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import orjson
 import structlog
 from prometheus_client import Counter
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 CONTENT_TYPE = "application/cloudevents+json"
 log = structlog.get_logger(__name__)
@@ -75,6 +75,29 @@ def envelope(data: D, *, source: str, event_id: uuid.UUID | None = None, time: d
 def encode(event: Envelope[Any]) -> bytes:
     """Serialise an envelope to the bytes put on Kafka."""
     return orjson.dumps(event.model_dump(mode="json"))
+
+
+_MOMENT = TypeAdapter(datetime)
+
+
+class EnvelopeFrame:
+    """The bytes `encode` gives, built around each event's id, subject and data: the fields that many events of one
+    type, source and time share are serialised once (hot paths write tens of thousands of events a second). The id
+    and subject must be JSON-safe text (uuids, slugs) and `data` the payload's JSON, in the contract model's field
+    order; each user holds its bytes to `encode` of the model-built event in a test."""
+
+    __slots__ = ("_opening", "_subject")
+
+    def __init__(self, *, event_type: str, source: str, time: datetime) -> None:
+        fixed = orjson.dumps({"id": "", "source": source, "type": event_type, "specversion": "1.0",
+                              "time": _MOMENT.dump_python(time, mode="json"), "datacontenttype": "application/json",
+                              "subject": ""})
+        self._opening, self._subject, _ = fixed.split(b'""')  # '{"id":' and ',"source":…,"subject":'
+
+    def encode(self, event_id: str, subject: str, data: bytes) -> bytes:
+        """One event's bytes."""
+        return b"".join((self._opening, b'"', event_id.encode(), b'"', self._subject, b'"', subject.encode(),
+                         b'","data":', data, b"}"))
 
 
 def decode(raw: bytes | str | dict[str, Any], data_type: type[D]) -> Envelope[D]:

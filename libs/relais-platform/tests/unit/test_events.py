@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from relais_platform.contracts import AssignmentChanged, AttemptRecorded
-from relais_platform.events import decode, encode, envelope
+from relais_platform.events import EnvelopeFrame, decode, encode, envelope
 
 
 def _assignment() -> AssignmentChanged:
@@ -41,3 +43,15 @@ def test_money_and_slugs_are_constrained() -> None:
     with pytest.raises(ValidationError, match="partner_id"):
         AssignmentChanged(case_id=uuid.uuid4(), partner_id="Bad Partner!", campaign_id=uuid.uuid4(),
                           status="waiting", changed_at=datetime.now(UTC))
+
+
+@given(st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2099, 1, 1),
+                    timezones=st.sampled_from([UTC, timezone(timedelta(hours=-4))])),
+       st.uuids(), st.sampled_from(["/relais/campaigns", "/relais/intake"]))
+def test_an_envelope_frame_writes_the_bytes_encode_writes(time, event_id, source) -> None:
+    data = AssignmentChanged(case_id=uuid.uuid4(), partner_id="edf", campaign_id=uuid.uuid4(), status="waiting",
+                             site_id="paris", changed_at=time)
+    reference = encode(envelope(data, source=source, event_id=event_id, time=time))
+    frame = EnvelopeFrame(event_type=AssignmentChanged.event_type, source=source, time=time)
+    payload = orjson.dumps(data.model_dump(mode="json"))
+    assert frame.encode(str(event_id), data.subject(), payload) == reference

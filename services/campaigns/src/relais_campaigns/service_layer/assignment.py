@@ -22,6 +22,7 @@ from relais_campaigns.adapters.cases_repo import NewCase
 from relais_campaigns.domain.assignment import Assignment, free_slots, plan_assignments, plan_others_first
 from relais_campaigns.domain.model import Agent, AgentLoad, CaseStatus, Holding, QueuedCase
 from relais_platform.contracts import AssignmentChanged, AssignmentStatus, Channel
+from relais_platform.events import EnvelopeFrame
 from relais_platform.ids import name_id_text
 from relais_platform.outbox import EncodedEvent
 
@@ -40,17 +41,15 @@ def assignment_event_id(case_id: str, version: int, status: AssignmentStatus) ->
 
 class AssignmentLog:
     """The AssignmentChanged events of one transaction, in the order the changes happened, serialised at
-    once as the contract model would: the envelope's fixed parts written once per transaction, each value's JSON
-    once per distinct value (partners, campaigns, sites, agents), so a case costs its id and one string join
-    (this runs once per case on hot paths)."""
+    once as the contract model would: the envelope's fixed parts written once per transaction (`EnvelopeFrame`),
+    each value's JSON once per distinct value (partners, campaigns, sites, agents, the time), so a case costs its
+    id and two string joins (this runs once per case on hot paths)."""
 
     def __init__(self, *, now: datetime) -> None:
         self.now = now
         self.events: list[EncodedEvent] = []
-        moment = orjson.dumps(_MOMENT.dump_python(now, mode="json")).decode()
-        self._moment = moment
-        self._envelope = (f',"source":{orjson.dumps(SOURCE).decode()},"type":"{AssignmentChanged.event_type}",'
-                          f'"specversion":"1.0","time":{moment},"datacontenttype":"application/json","subject":"')
+        self._frame = EnvelopeFrame(event_type=AssignmentChanged.event_type, source=SOURCE, time=now)
+        self._changed_at = orjson.dumps(_MOMENT.dump_python(now, mode="json")).decode()
         self._texts: dict[object, str] = {None: "null"}
 
     def record(self, holding: Holding, status: AssignmentStatus, reason: str | None = None,
@@ -79,12 +78,12 @@ class AssignmentLog:
         event_id = assignment_event_id(subject, version, status)
         text = self._text
         agent = agent_id if status is AssignmentStatus.ASSIGNED else None
-        value = (f'{{"id":"{event_id}"{self._envelope}{subject}","data":{{"case_id":"{subject}",'
-                 f'"partner_id":{text(partner_id)},"campaign_id":{text(campaign_id)},'
-                 f'"status":"{status.value}","site_id":{text(site_id)},"agent_id":{text(agent)},'
-                 f'"channel":{text(channel)},"reason":{orjson.dumps(reason).decode() if reason else text(reason)},'
-                 f'"changed_at":{self._moment}}}}}')
-        return EncodedEvent(event_id, AssignmentChanged.topic, subject, value.encode(), dedupe)
+        data = (f'{{"case_id":"{subject}","partner_id":{text(partner_id)},"campaign_id":{text(campaign_id)},'
+                f'"status":"{status.value}","site_id":{text(site_id)},"agent_id":{text(agent)},'
+                f'"channel":{text(channel)},"reason":{orjson.dumps(reason).decode() if reason else text(reason)},'
+                f'"changed_at":{self._changed_at}}}')
+        return EncodedEvent(event_id, AssignmentChanged.topic, subject, self._frame.encode(event_id, subject,
+                                                                                          data.encode()), dedupe)
 
     def _text(self, value: object) -> str:
         """`value` as JSON (a transaction meets a few partners, campaigns, sites and agents: each serialised once)."""

@@ -19,6 +19,7 @@ from relais_intake.adapters.case_ids import case_opened_event_id
 from relais_intake.domain.campaign import Campaign
 from relais_intake.domain.validation import ValidCase
 from relais_platform.contracts import CaseOpened
+from relais_platform.events import EnvelopeFrame
 from relais_platform.outbox import EncodedEvent
 
 
@@ -27,26 +28,24 @@ def opened_events(cases: Sequence[ValidCase], *, campaign: Campaign, case_ids: M
     """One CaseOpened per case; an event's id derives from its case. Only the cases the chunk's statement really
     inserts have theirs enqueued, so each is a one-off for the outbox (`dedupe=False`).
 
-    What every event of the call shares (the envelope's constants, the campaign, the time) is serialised once;
-    each case adds its ids and one orjson call for its own fields, spliced in where the contract model puts them.
+    What every event of the call shares (the envelope's fixed fields: `EnvelopeFrame`; the campaign, the time) is
+    serialised once; each case adds its ids and one orjson call for its own fields, spliced in where the contract
+    model puts them.
     """
-    envelope = {"id": "", "source": SOURCE, "type": CaseOpened.event_type, "specversion": "1.0",
-                "time": opened_at, "datacontenttype": "application/json", "subject": ""}
+    frame = EnvelopeFrame(event_type=CaseOpened.event_type, source=SOURCE, time=opened_at)
     shared = {"partner_id": campaign.partner_id, "campaign_id": str(campaign.campaign_id)}
     campaign_part = {"channel_preference": campaign.channel_preference, "campaign_priority": campaign.priority,
                      "campaign_ends_on": campaign.ends_on, "opened_at": opened_at}
-    # '{"id":' "ID" ,…,"subject": "CASE" ,"data":{"case_id":"CASE", SHARED , OWN , CAMPAIGN }}
-    opening, subject_key, _ = _dumps(envelope).split(b'""')  # the two empty ids, filled in per case
+    # data: {"case_id":"CASE", SHARED , OWN , CAMPAIGN }
     shared_part = b'",' + _dumps(shared)[1:-1] + b","
-    tail = b"," + _dumps(campaign_part)[1:-1] + b"}}"
+    tail = b"," + _dumps(campaign_part)[1:-1] + b"}"
     events: list[EncodedEvent] = []
     for case in cases:
         subject = case_ids[case.external_ref]  # the case id as text
         event_id = case_opened_event_id(subject)
-        case_id = subject.encode()
-        value = b"".join((opening, b'"', event_id.encode(), b'"', subject_key, b'"', case_id,
-                          b'","data":{"case_id":"', case_id, shared_part, _dumps(_own(case))[1:-1], tail))
-        events.append(EncodedEvent(event_id, CaseOpened.topic, subject, value, dedupe=False))
+        data = b"".join((b'{"case_id":"', subject.encode(), shared_part, _dumps(_own(case))[1:-1], tail))
+        events.append(EncodedEvent(event_id, CaseOpened.topic, subject, frame.encode(event_id, subject, data),
+                                   dedupe=False))
     return events
 
 
