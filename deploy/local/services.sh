@@ -6,6 +6,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 SERVICES=(intake campaigns outcomes)
 declare -A PORTS=([intake]="${RELAIS_INTAKE_PORT:-8001}" [campaigns]="${RELAIS_CAMPAIGNS_PORT:-8002}" [outcomes]="${RELAIS_OUTCOMES_PORT:-8003}")
+# Workers and relays serve no API: their /metrics (Prometheus) are on ports of their own, the API's + 1100 / + 1200.
+declare -A METRICS_OFFSET=([worker]=1100 [relay]=1200)
+metrics_port() { echo $(( PORTS[$1] + METRICS_OFFSET[$2] )); }  # metrics_port SERVICE worker|relay
 
 export RELAIS_ENV="${RELAIS_ENV:-local}"
 export RELAIS_DATABASE_URL="${RELAIS_DATABASE_URL:-postgresql://relais@127.0.0.1:$PG_PORT/relais}"
@@ -51,8 +54,8 @@ start() {
     RELAIS_HTTP_PORT="${PORTS[$svc]}" launch "$svc-api" "$LOG_DIR/$svc-api.log" "$VENV/bin/relais-$svc" api
     pid_alive "$RUN_DIR/$svc-worker.pid" || rm -f "$RUN_DIR/$svc-worker.ready"
     RELAIS_WORKER_READY_FILE="$RUN_DIR/$svc-worker.ready" RELAIS_OUTBOX_RELAY_IN_WORKER=false \
-      launch "$svc-worker" "$LOG_DIR/$svc-worker.log" "$VENV/bin/relais-$svc" worker
-    launch "$svc-relay" "$LOG_DIR/$svc-relay.log" "$VENV/bin/relais-$svc" relay
+      RELAIS_METRICS_PORT="$(metrics_port "$svc" worker)" launch "$svc-worker" "$LOG_DIR/$svc-worker.log" "$VENV/bin/relais-$svc" worker
+    RELAIS_METRICS_PORT="$(metrics_port "$svc" relay)" launch "$svc-relay" "$LOG_DIR/$svc-relay.log" "$VENV/bin/relais-$svc" relay
   done
   for svc in "${SERVICES[@]}"; do
     wait_http "$svc-api" "http://127.0.0.1:${PORTS[$svc]}/readyz"
@@ -77,8 +80,9 @@ status() {
   for svc in "${SERVICES[@]}"; do
     for kind in api worker relay; do
       if pid_alive "$RUN_DIR/$svc-$kind.pid"; then
-        printf '%-18s running pid %s%s\n' "$svc-$kind:" "$(cat "$RUN_DIR/$svc-$kind.pid")" \
-          "$([[ $kind == api ]] && echo " http://127.0.0.1:${PORTS[$svc]}/docs")"
+        printf '%-18s running pid %s %s\n' "$svc-$kind:" "$(cat "$RUN_DIR/$svc-$kind.pid")" \
+          "$([[ $kind == api ]] && echo "http://127.0.0.1:${PORTS[$svc]}/docs" \
+             || echo "http://127.0.0.1:$(metrics_port "$svc" "$kind")/metrics")"
       else
         printf '%-18s stopped\n' "$svc-$kind:"
       fi

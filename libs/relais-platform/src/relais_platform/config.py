@@ -33,6 +33,8 @@ class PlatformSettings(BaseSettings):
     # else it sends requests on connections the API just closed) and above any queueing under load (with uvicorn's
     # 5 s, a connection whose next request already waited behind others could be closed unanswered).
     http_keep_alive_seconds: int = Field(default=75, ge=1)
+    metrics_port: int = Field(default=0, ge=0, le=65535, description="where a worker or a relay serves its "
+                              "/metrics (Prometheus) on http_host; 0: nowhere. An API serves them on http_port")
     faust_datadir: str = ".local/faust"
     worker_ready_file: str | None = None
     outbox_poll_seconds: float = Field(default=0.5, gt=0)

@@ -16,8 +16,9 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import orjson
 import structlog
-from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from relais_platform.metrics import counter
 
 CONTENT_TYPE = "application/cloudevents+json"
 log = structlog.get_logger(__name__)
@@ -132,7 +133,7 @@ def decode_batch(raws: Sequence[bytes], data_type: type[D], *, consumer: str) ->
     return list(events.values())
 
 
-POISON_EVENTS = Counter("relais_consumer_poison_events_total", "Events that could not be decoded", ["consumer"])
+POISON_EVENTS = counter("relais_consumer_poison_events_total", "Events that could not be decoded", ["consumer"])
 
 
 def _poison(consumer: str, **details: Any) -> None:

@@ -18,14 +18,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from murmurhash2 import murmurhash2 as _murmurhash2
-from prometheus_client import Counter
 
 from relais_platform.contracts import Topics
 from relais_platform.ids import derived_id
+from relais_platform.metrics import counter
 
 log = structlog.get_logger(__name__)
 
-BATCH_FAILURES = Counter("relais_consumer_batch_failures_total", "Batches that failed and were retried", ["consumer"])
+BATCH_FAILURES = counter("relais_consumer_batch_failures_total", "Batches that failed and were retried", ["consumer"])
 
 DEFAULT_PARTITIONS = 6
 

@@ -25,6 +25,7 @@ import structlog
 
 from relais_platform.db import create_pool
 from relais_platform.logging import configure_logging
+from relais_platform.metrics import CounterValues, add_increments, counter_values, increments_since
 from relais_platform.runtime import tune_gc
 
 log = structlog.get_logger(__name__)
@@ -48,8 +49,12 @@ class ProcessLanes:
             await asyncio.gather(*(self._submit(_ready) for _ in range(self.count - 1)))
 
     async def run(self, fn: LaneFn, *args: Any) -> Any:
-        """`await fn(pool, *args)` in a child process (`fn` and `args` pickled; `fn` importable by name)."""
-        return await self._submit(_run, fn, *args)
+        """`await fn(pool, *args)` in a child process (`fn` and `args` pickled; `fn` importable by name). What the
+        call added to the child's counters is added to this process's, which Prometheus scrapes (a call that
+        fails adds nothing: it is retried)."""
+        result, increments = await self._submit(_run, fn, *args)
+        add_increments(increments)
+        return result
 
     def close(self) -> None:
         """Stop the children now, without waiting for a call still running (an intake lane may have a long file to
@@ -127,6 +132,7 @@ def _ready() -> None:
     """Submitted once per child at start, so that it is spawned and initialised before the first call."""
 
 
-def _run(fn: LaneFn, *args: Any) -> Any:
+def _run(fn: LaneFn, *args: Any) -> tuple[Any, CounterValues]:
     assert _child is not None, "lanes run only in a child initialised by ProcessLanes"
-    return _child.run(fn, *args)
+    before = counter_values()
+    return _child.run(fn, *args), increments_since(before)

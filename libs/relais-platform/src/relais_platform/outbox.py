@@ -12,15 +12,16 @@ from typing import Any, NamedTuple
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
-from prometheus_client import Counter, Gauge
+from prometheus_client import Gauge
 
 from relais_platform.db import copy_if_new
 from relais_platform.events import CONTENT_TYPE, Envelope, encode
 from relais_platform.kafka import namespaced, partition_for
+from relais_platform.metrics import counter
 
 log = structlog.get_logger(__name__)
 
-PUBLISHED = Counter("relais_outbox_published_total", "Events published from the outbox", ["schema"])
+PUBLISHED = counter("relais_outbox_published_total", "Events published from the outbox", ["schema"])
 _HEADERS = [("content-type", CONTENT_TYPE.encode())]
 BACKLOG = Gauge("relais_outbox_backlog", "Unpublished events seen by the relay's last pass", ["schema"])
 

@@ -11,6 +11,7 @@ import typer
 
 from relais_platform.config import PlatformSettings
 from relais_platform.logging import configure_logging
+from relais_platform.metrics import serve_metrics
 from relais_platform.runtime import prepare, run_relay, tune_gc
 
 
@@ -36,19 +37,23 @@ def service_cli(*, name: str, settings_factory: Callable[[], PlatformSettings], 
 
     @cli.command()
     def worker() -> None:
-        """Run the stream worker (faust), with the outbox relay unless RELAIS_OUTBOX_RELAY_IN_WORKER=false."""
+        """Run the stream worker (faust), with the outbox relay unless RELAIS_OUTBOX_RELAY_IN_WORKER=false; its
+        metrics on RELAIS_METRICS_PORT."""
         import faust
 
         settings = _settings()
         app = create_worker(settings)
+        serve_metrics(settings)
         tune_gc()
         faust.Worker(app, loglevel=settings.log_level.lower(), override_logging=False,
                      redirect_stdouts=False).execute_from_commandline()
 
     @cli.command()
     def relay() -> None:
-        """Publish the outbox to Kafka in a process of its own (workers: RELAIS_OUTBOX_RELAY_IN_WORKER=false)."""
+        """Publish the outbox to Kafka in a process of its own (workers: RELAIS_OUTBOX_RELAY_IN_WORKER=false); its
+        metrics on RELAIS_METRICS_PORT."""
         settings = _settings()
+        serve_metrics(settings)
         tune_gc()
         asyncio.run(run_relay(settings, schema=schema))
 

@@ -18,6 +18,7 @@ import pytest
 from relais_platform.auth import Role, mint_token
 from relais_platform.config import DEFAULT_JWT_SECRET
 from relais_platform.db import create_pool, migrate
+from relais_platform.events import POISON_EVENTS
 
 TEST_DATABASE_URL = os.environ.get("RELAIS_TEST_DATABASE_URL", "postgresql://relais@127.0.0.1:55432/relais_test")
 KAFKA_BOOTSTRAP = os.environ.get("RELAIS_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
@@ -138,6 +139,13 @@ async def lane_identity(pool: asyncpg.Pool) -> tuple[int, int]:
 async def lane_failing(_pool: asyncpg.Pool, message: str) -> None:
     """A lane function for tests of `relais_platform.lanes`: fails with `message`."""
     raise ValueError(message)
+
+
+async def lane_poisoned(_pool: asyncpg.Pool, consumer: str, count: int) -> int:
+    """A lane function for tests of `relais_platform.lanes`: counts `count` poison events of `consumer` (as a lane
+    decoding a share would) and returns the process it ran in."""
+    POISON_EVENTS.labels(consumer).inc(count)
+    return os.getpid()
 
 
 async def lane_sleeping(_pool: asyncpg.Pool, seconds: float) -> None:

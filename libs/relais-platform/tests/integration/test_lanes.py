@@ -15,8 +15,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from relais_platform.events import POISON_EVENTS
 from relais_platform.lanes import ProcessLanes
-from relais_platform.testing import lane_failing, lane_identity, lane_sleeping
+from relais_platform.testing import lane_failing, lane_identity, lane_poisoned, lane_sleeping
 
 pytestmark = pytest.mark.integration
 
@@ -49,6 +50,24 @@ async def test_a_lane_keeps_its_pool_fails_alone_and_is_replaced_when_killed(tes
         assert not await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", replaced[1])
     finally:
         await conn.close()
+
+
+async def test_what_a_lane_counts_is_counted_by_its_worker(test_database_url: str) -> None:
+    """A child's counters are its own copy, which no scrape reaches: each call's increments are added to the
+    worker's (the process serving /metrics), once per call."""
+    lanes = ProcessLanes(service="relais-test", dsn=test_database_url, schema="public", count=2, pool_size=1,
+                         log_json=False)
+    await lanes.start()
+    counted = POISON_EVENTS.labels("lanes-test")
+    before = counted._value.get()
+    try:
+        assert await lanes.run(lane_poisoned, "lanes-test", 3) != os.getpid()
+        assert counted._value.get() == before + 3
+        await lanes.run(lane_poisoned, "lanes-test", 2)
+        await lanes.run(lane_identity)  # a call that counts nothing adds nothing
+        assert counted._value.get() == before + 5
+    finally:
+        lanes.close()
 
 
 async def test_closing_stops_a_child_in_the_middle_of_a_call_at_once(test_database_url: str) -> None:
