@@ -55,6 +55,28 @@ def test_hand_serialised_events_decode_to_the_model_built_event(partner, site, a
     assert event.dedupe  # a change of state: checked against the queued events
 
 
+# Few values each, so that changes of one transaction share most of them (as a batch's do).
+changes = st.tuples(st.sampled_from(["edf", "sncf"]), st.sampled_from([None, "paris"]), st.sampled_from([None, "ana"]),
+                    st.integers(1, 2), st.sampled_from([AssignmentStatus.ASSIGNED, AssignmentStatus.RELEASED]),
+                    st.sampled_from([None, "absent"]), st.sampled_from([None, *Channel]))
+
+
+@given(st.lists(changes, min_size=2, max_size=30), moments, st.sampled_from([uuid.UUID, FastUUID]))
+def test_a_transactions_changes_sharing_values_are_each_the_model_built_event(drawn, now, ids) -> None:
+    """A log writes what its changes share once (`AssignmentLog._encoded`): changes that share some of their
+    values but not all (another channel, reason, agent …) must still each be their own event."""
+    campaigns = [ids(str(uuid.uuid4())) for _ in range(2)]
+    log = AssignmentLog(now=now)
+    holdings = []
+    for n, (partner, site, agent, version, status, reason, channel) in enumerate(drawn):
+        holding = Holding(case_id=ids(str(uuid.uuid4())), partner_id=partner, campaign_id=campaigns[n % 3 == 0],
+                          status=CaseStatus.ASSIGNED, site_id=site, agent_id=agent, version=version)
+        log.record(holding, status, reason, channel)
+        holdings.append((holding, status, reason, channel))
+    for event, (holding, status, reason, channel) in zip(log.events, holdings, strict=True):
+        assert event.value == encode(model_built(holding, status, reason, channel, now))
+
+
 def new_row(*, status: CaseStatus, site: str | None, agent: str | None, version: int) -> NewCase:
     """A new case row with what its arrival event reads (the rest does not matter here)."""
     blank = NewCase(*[None] * len(NewCase._fields))
