@@ -158,6 +158,8 @@ def _print_where_to_look(console: Console, tokens: Tokens) -> None:
     partner = next(iter(PARTNERS))
     console.print("\n[bold]Where to look[/bold]")
     console.print(f"  API docs: {INTAKE}/docs  {CAMPAIGNS}/docs  {OUTCOMES}/docs")
+    console.print(f"  Metrics: {INTAKE}/metrics (each API's); each worker's and relay's on its API's port + 1100 / "
+                  "+ 1200 (make status lists them)")
     console.print(f"  Worklist: curl -H 'Authorization: Bearer {tokens.agent}' "
                   f"{CAMPAIGNS}/v1/agents/agent-amina/worklist")
     month = time.strftime("%Y-%m")
