@@ -81,6 +81,11 @@ def encode(event: Envelope[Any]) -> bytes:
 _MOMENT = TypeAdapter(datetime)
 
 
+def moment_json(moment: datetime) -> str:
+    """A moment's JSON value as the contract models write it (e.g. "2026-03-02T09:30:00Z")."""
+    return orjson.dumps(_MOMENT.dump_python(moment, mode="json")).decode()
+
+
 class EnvelopeFrame:
     """The bytes `encode` gives, built around each event's id, subject and data: the fields that many events of one
     type, source and time share are serialised once (hot paths write tens of thousands of events a second). The id

@@ -25,7 +25,7 @@ from relais_platform.runtime import Resources
 log = structlog.get_logger(__name__)
 
 CASES_OPENED_CONSUMER = "campaigns.cases_opened"
-OPENED_BATCH = 20000  # a batch's cost is partly fixed (locks, queue reads, commit): big batches amortise it (shared by lanes)
+OPENED_BATCH = 20000  # a batch's cost is partly fixed (locks, queue reads, commit): big batches amortise it
 OUTCOMES_RESOLVED_CONSUMER = "campaigns.outcomes_resolved"
 
 Apply = Callable[[asyncpg.Connection, list[Any], datetime], Awaitable[int]]

@@ -14,7 +14,6 @@ from datetime import datetime
 
 import asyncpg
 import orjson
-from pydantic import TypeAdapter
 
 from relais_campaigns import SOURCE
 from relais_campaigns.adapters import queue_repo, staff_repo
@@ -22,14 +21,16 @@ from relais_campaigns.adapters.cases_repo import NewCase
 from relais_campaigns.domain.assignment import Assignment, free_slots, plan_assignments, plan_others_first
 from relais_campaigns.domain.model import Agent, AgentLoad, CaseStatus, Holding, QueuedCase
 from relais_platform.contracts import AssignmentChanged, AssignmentStatus, Channel
-from relais_platform.events import EnvelopeFrame
+from relais_platform.events import EnvelopeFrame, moment_json
 from relais_platform.ids import name_id_text
 from relais_platform.outbox import EncodedEvent
 
 _QUEUE_STATUS = {CaseStatus.WAITING: AssignmentStatus.WAITING, CaseStatus.UNROUTED: AssignmentStatus.UNROUTED}
 
 
-_MOMENT = TypeAdapter(datetime)
+def _text(value: object) -> str:
+    """`value` as JSON (asyncpg's UUIDs as their text)."""
+    return orjson.dumps(value, default=str).decode()
 
 
 def assignment_event_id(case_id: str, version: int, status: AssignmentStatus) -> str:
@@ -50,8 +51,7 @@ class AssignmentLog:
         self.now = now
         self.events: list[EncodedEvent] = []
         self._frame = EnvelopeFrame(event_type=AssignmentChanged.event_type, source=SOURCE, time=now)
-        self._changed_at = orjson.dumps(_MOMENT.dump_python(now, mode="json")).decode()
-        self._texts: dict[object, str] = {None: "null"}
+        self._changed_at = moment_json(now)
         self._rests: dict[tuple[object, ...], bytes] = {}  # a change's data after its case id, per distinct change
 
     def record(self, holding: Holding, status: AssignmentStatus, reason: str | None = None,
@@ -82,22 +82,13 @@ class AssignmentLog:
         key = (partner_id, campaign_id, status, site_id, agent, channel, reason)
         rest = self._rests.get(key)
         if rest is None:
-            text = self._text
             rest = self._rests[key] = (
-                f'","partner_id":{text(partner_id)},"campaign_id":{text(campaign_id)},"status":"{status.value}",'
-                f'"site_id":{text(site_id)},"agent_id":{text(agent)},"channel":{text(channel)},'
-                f'"reason":{orjson.dumps(reason).decode() if reason else text(reason)},'
-                f'"changed_at":{self._changed_at}}}').encode()
+                f'","partner_id":{_text(partner_id)},"campaign_id":{_text(campaign_id)},"status":"{status.value}",'
+                f'"site_id":{_text(site_id)},"agent_id":{_text(agent)},"channel":{_text(channel)},'
+                f'"reason":{_text(reason)},"changed_at":{self._changed_at}}}').encode()
         data = b'{"case_id":"' + subject.encode() + rest
         return EncodedEvent(event_id, AssignmentChanged.topic, subject, self._frame.encode(event_id, subject, data),
                             dedupe)
-
-    def _text(self, value: object) -> str:
-        """`value` as JSON (a transaction meets a few partners, campaigns, sites and agents: each serialised once)."""
-        text = self._texts.get(value)
-        if text is None:
-            text = self._texts[value] = orjson.dumps(value, default=str).decode()  # asyncpg's UUIDs: their text
-        return text
 
     def record_state(self, holdings: Iterable[Holding], *, except_ids: set[uuid.UUID],
                      reason: str | None = None) -> None:
