@@ -6,6 +6,9 @@ from __future__ import annotations
 import socket
 import urllib.request
 
+import pytest
+
+from relais_platform import metrics
 from relais_platform.config import PlatformSettings
 from relais_platform.metrics import add_increments, counter, counter_values, increments_since, serve_metrics
 
@@ -44,12 +47,19 @@ def _free_port() -> int:
 def test_a_process_serves_its_metrics_on_its_metrics_port() -> None:
     port = _free_port()
     PLAIN.inc()
+    count = PLAIN._value.get()
     serve_metrics(PlatformSettings(env="test", metrics_port=port))
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
         text = response.read().decode()
     assert "relais_test_plain_total" in text
-    assert "relais_consumer_poison_events_total" in text or "relais_test_work_done_total" in text
+    assert f"relais_test_plain_total {count}" in text.splitlines()  # this process's count, as it is now
+    assert "# TYPE relais_consumer_poison_events_total counter" in text  # the platform's counters too
 
 
-def test_no_metrics_port_serves_nothing() -> None:
+def test_no_metrics_port_serves_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[int] = []
+    monkeypatch.setattr(metrics, "start_http_server", lambda port, addr: started.append(port))
     serve_metrics(PlatformSettings(env="test"))  # metrics_port 0: no server, no error
+    assert started == []
+    serve_metrics(PlatformSettings(env="test", metrics_port=9100))
+    assert started == [9100]
