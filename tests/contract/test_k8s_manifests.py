@@ -82,3 +82,20 @@ def test_config_keys_are_settings_every_service_reads() -> None:
 def test_every_contract_topic_is_declared_once() -> None:
     names = [t["spec"]["topicName"] for t in _of_kind("KafkaTopic")]
     assert sorted(names) == sorted(Topics.ALL)
+
+
+def test_workers_and_relays_serve_metrics_where_prometheus_is_told_to_scrape() -> None:
+    """They serve no API: their /metrics are on RELAIS_METRICS_PORT, which the pod's annotations and port name."""
+    checked = set()
+    for deployment in _of_kind("Deployment"):
+        template = deployment["spec"]["template"]
+        (container,) = template["spec"]["containers"]
+        if container["command"][1] not in ("worker", "relay"):
+            continue
+        env = {e["name"]: e["value"] for e in container.get("env", [])}
+        annotations = template["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/path"] == "/metrics"
+        assert env["RELAIS_METRICS_PORT"] == annotations["prometheus.io/port"]
+        assert {"name": "metrics", "containerPort": int(env["RELAIS_METRICS_PORT"])} in container["ports"]
+        checked.add(deployment["metadata"]["name"])
+    assert checked == {f"{s}-{r}" for s in SETTINGS for r in ("worker", "relay")}
