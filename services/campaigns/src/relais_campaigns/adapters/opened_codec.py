@@ -203,8 +203,9 @@ def _parsed(raw: bytes) -> OpenedCase | None:
 
 @functools.lru_cache(maxsize=4096)
 def _campaign(text: str) -> uuid.UUID:
-    """A campaign's id (a batch holds the cases of a few campaigns: parse each once)."""
-    return uuid.UUID(text)
+    """A campaign's id (a batch holds the cases of a few campaigns: parse each once), as asyncpg's own UUID: COPY
+    writes a uuid.UUID through `.bytes`, 1.7 µs a case more for this column."""
+    return FastUUID(text)
 
 
 def _date(value: str | None) -> date | None:
