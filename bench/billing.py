@@ -120,10 +120,12 @@ async def run() -> list[str]:
                     "effective_from": "2026-01-01", "vat_rate_bp": 2000, "fees": FEES})
                 r.raise_for_status()
             produced = await _produce(BOOTSTRAP, topic)
+            await stack.checkpoint()
             meter = CpuMeter.start(stack)
             baseline = await _baseline(BOOTSTRAP, topic, stack.database_url)
             baseline_cpu = meter.per_item(EVENTS)
             # The worker starts only now, on its own consumer group, so the demo stack's group never rebalances.
+            await stack.checkpoint()
             started = time.perf_counter()
             await stack.start_worker("outcomes",
                                      RELAIS_LOG_LEVEL=os.environ.get("RELAIS_BENCH_WORKER_LOG_LEVEL", "WARNING"))

@@ -195,6 +195,7 @@ async def run() -> list[str]:
         started = time.perf_counter()
         await _produce(topic, records)
         produced = time.perf_counter() - started
+        await stack.checkpoint()
         await stack.start_worker("campaigns")
         meter = CpuMeter.start(stack)
         started = time.perf_counter()
@@ -203,6 +204,7 @@ async def run() -> list[str]:
         elapsed = time.perf_counter() - started
         cpu = meter.per_item(CASES)
         rate = CASES / elapsed
+        await stack.checkpoint()
         baseline = await _raw_baseline(topic, CASES, stack.database_url)
         lines = [f"{CASES:,} CaseOpened produced in {produced:.1f} s; the worker, started then, assigned them all "
                  f"in {elapsed:.1f} s after it was ready: {rate:,.0f} cases/s",

@@ -107,6 +107,7 @@ async def _intake_run(stack: BenchStack, bootstrap: str, path: Path) -> tuple[li
         counter = asyncio.create_task(_count_opened(consumer, target, counted))
         pids = {n: p.pid for n, p in stack.processes.items()}
         samples: list[tuple[float, float]] = []
+        await stack.checkpoint()
         meter = CpuMeter.start(stack)  # the bench client reads the file as it uploads it
         started = time.perf_counter()
         response = await client.post(f"/v1/campaigns/{campaign['campaign_id']}/cases/upload",

@@ -188,6 +188,16 @@ class BenchStack:
             self._spawn_worker(svc)
         await self._wait_ready(workers if workers is not None else self.services)
 
+    async def checkpoint(self) -> None:
+        """Write every dirty buffer out now, before a timed phase: a spread checkpoint still under way (started by an
+        earlier run's gigabytes of WAL, or by the timeout) would otherwise write them during the phase, PostgreSQL's
+        share of a campaigns case then moving from ~14 to ~21 µs between runs of the same code."""
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            await conn.execute("CHECKPOINT")
+        finally:
+            await conn.close()
+
     async def start_worker(self, service: str, **extra: str) -> None:
         """Start one more service worker (e.g. after the input is in place) and wait until it is ready."""
         self._spawn_worker(service, **extra)
