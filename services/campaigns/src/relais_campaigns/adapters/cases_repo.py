@@ -77,6 +77,9 @@ async def insert_new(conn: asyncpg.Connection, *, cases: Sequence[NewCase]) -> s
     """Insert new cases (found unknown just before), in case_id order so that concurrent inserters never deadlock;
     returns the ids inserted: all of them unless a second worker racing on the same event inserted one meanwhile."""
     ordered = sorted(cases, key=lambda c: c.case_id.int)
+    # The open-case counters' statement trigger reads the inserted rows from a transition table, kept in work_mem:
+    # a batch's rows (~400 bytes each) outgrew the default 4 MB and went through a temporary file.
+    await conn.execute("SET LOCAL work_mem = '64MB'")
     inserted = await insert_new_rows(conn, "cases", _ARRIVALS, ordered, returning="case_id")
     return {c.case_id for c in ordered} if inserted is None else inserted
 
