@@ -228,7 +228,7 @@ async def relay(schema: str, topic: str, *handlers: Handler) -> None:
     pool = await pool_on(TEST_DATABASE_URL, schema)
     try:
         values = [bytes(r["value"]) for r in
-                  await pool.fetch("SELECT value FROM outbox WHERE topic = $1 ORDER BY seq", topic)]
+                  await pool.fetch("SELECT value FROM outbox_events WHERE topic = $1 ORDER BY seq, ordinal", topic)]
     finally:
         await pool.close()
     assert values, f"nothing in the {schema} outbox for {topic}"

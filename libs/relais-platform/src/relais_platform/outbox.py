@@ -1,12 +1,17 @@
 """Transactional outbox: events are written in the same transaction as the state they describe,
-then a relay publishes them to Kafka in order and deletes them (the outbox is a queue; Kafka keeps the events)."""
+then a relay publishes them to Kafka in order and deletes them (the outbox is a queue; Kafka keeps the events).
+A row holds one event, or a frame of a transaction's one-off events on one topic (the view outbox_events lists
+every event either way)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
+import struct
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import asyncpg
@@ -43,29 +48,65 @@ class EncodedEvent(NamedTuple):
     value: bytes
     # False only when the writer's own state makes the event a one-off: it announces a row the same statement has
     # just inserted and would have skipped had it been there (a billing line, an opened case). The outbox then
-    # does not check its id against the queued events (a random-key unique index entry per event).
+    # does not check its id against the queued events (a random-key unique index entry per event), and frames it
+    # with the one-offs next to it on the same topic: one outbox row for the lot (`frame`).
     dedupe: bool = True
 
 
-_COLUMNS = list(EncodedEvent._fields)  # the outbox columns a COPY fills
+_COLUMNS = [*EncodedEvent._fields, "events"]  # the outbox columns a COPY fills
+_LENGTHS = struct.Struct(">III")  # a framed event's id text, key and value lengths
 
 
-async def enqueue_encoded(conn: asyncpg.Connection, rows: Sequence[EncodedEvent]) -> int:
+def frame(events: Sequence[EncodedEvent]) -> bytes:
+    """One value holding `events` in order: for each, the lengths of its id's text, key and value, then those bytes
+    (the SQL function outbox_unframe reads the same)."""
+    parts: list[bytes] = []
+    for event in events:
+        event_id, key = str(event.event_id).encode(), event.key.encode()
+        parts += (_LENGTHS.pack(len(event_id), len(key), len(event.value)), event_id, key, event.value)
+    return b"".join(parts)
+
+
+def unframe(value: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """The (key, value) of each event of a frame, in order."""
+    at, end = 0, len(value)
+    while at < end:
+        id_length, key_length, value_length = _LENGTHS.unpack_from(value, at)
+        at += _LENGTHS.size + id_length
+        yield value[at:at + key_length], value[at + key_length:at + key_length + value_length]
+        at += key_length + value_length
+
+
+def _outbox_rows(events: Sequence[EncodedEvent]) -> list[tuple[Any, ...]]:
+    """The outbox rows of `events`, in order: each run of one-offs (`dedupe` unset) on one topic framed in one row,
+    every other event a row of its own (the outbox checks its id)."""
+    rows: list[tuple[Any, ...]] = []
+    for (topic, one_off), run in itertools.groupby(events, key=lambda e: (e.topic, not e.dedupe)):
+        if one_off and len(run := list(run)) > 1:
+            rows.append((run[0].event_id, topic, "", frame(run), False, len(run)))
+        else:
+            rows += ((*event, None) for event in run)
+    return rows
+
+
+async def enqueue_encoded(conn: asyncpg.Connection, events: Sequence[EncodedEvent]) -> int:
     """Like `enqueue`, for events the caller serialised (its tests must decode them with the contract model).
 
-    The rows are COPYed (a third of the cost of an INSERT from arrays, measured on the billing path); only when
-    an event id is already in the outbox — a handler re-run — are they inserted again skipping the known ids
-    (rows with `dedupe` set; the others are one-offs by their writer's state).
+    The rows are COPYed (a third of the cost of an INSERT from arrays, measured on the billing path), the one-offs
+    framed (`_outbox_rows`); only when an event id is already in the outbox — a handler re-run — are they inserted
+    again skipping the known ids (rows with `dedupe` set; the others are one-offs by their writer's state).
     """
-    if not rows:
+    if not events:
         return 0
+    rows = _outbox_rows(events)
     if await copy_if_new(conn, "outbox", _COLUMNS, rows):
-        added = len(rows)
+        added = len(events)
     else:
-        added = len(await conn.fetch(
-            "INSERT INTO outbox (event_id, topic, key, value, dedupe) "
-            "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::boolean[]) "
-            "ON CONFLICT (event_id) WHERE dedupe DO NOTHING RETURNING 1", *zip(*rows, strict=True)))
+        added = await conn.fetchval(
+            "WITH added AS (INSERT INTO outbox (event_id, topic, key, value, dedupe, events) "
+            "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::boolean[], $6::integer[]) "
+            "ON CONFLICT (event_id) WHERE dedupe DO NOTHING RETURNING coalesce(events, 1) AS n) "
+            "SELECT coalesce(sum(n), 0) FROM added", *zip(*rows, strict=True))
     if added:
         await conn.execute("SELECT pg_notify('relais_outbox', current_schema())")
     return added
@@ -113,38 +154,57 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished events, in outbox order; returns how many were sent.
 
+        A batch is the first rows whose events (a frame's several) add up to the batch size, the last frame whole.
         Records are appended to one aiokafka batch per partition (the key's murmur2 partition, as `send` would
         pick), which costs a fraction of a `send` per record; the rows are deleted once the broker acked all.
         """
         async with self._pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch("SELECT seq, topic, key, value FROM outbox ORDER BY seq LIMIT $1", self._batch)
+            rows = await conn.fetch(_BATCH, self._batch)
             if not rows:
                 BACKLOG.labels(self._schema).set(0)
                 return 0
-            await asyncio.gather(*await self._send(rows))  # all acknowledged by the broker before they go
+            sent = await self._send(rows)
+            await asyncio.gather(*sent.futures)  # all acknowledged by the broker before they go
             await conn.execute("DELETE FROM outbox WHERE seq = ANY($1::bigint[])", [r["seq"] for r in rows])
-        PUBLISHED.labels(self._schema).inc(len(rows))
-        BACKLOG.labels(self._schema).set(len(rows))
-        return len(rows)
+        PUBLISHED.labels(self._schema).inc(sent.events)
+        BACKLOG.labels(self._schema).set(sent.events)
+        return sent.events
 
-    async def _send(self, rows: Sequence[asyncpg.Record]) -> list[asyncio.Future[Any]]:
-        """Hand the rows to the producer as per-partition batches, in row order within each partition."""
+    async def _send(self, rows: Sequence[asyncpg.Record]) -> _Sent:
+        """Hand the rows' events to the producer as per-partition batches, in outbox order within each partition."""
         partitions: dict[str, list[int]] = {}
         open_batches: dict[tuple[str, int], Any] = {}
-        sent: list[asyncio.Future[Any]] = []
+        sent = _Sent([], 0)
         for row in rows:
             topic = namespaced(row["topic"], self._namespace)
             if topic not in partitions:
                 partitions[topic] = sorted(await self._producer.partitions_for(topic))
-            key = row["key"].encode()
-            where = (topic, partition_for(key, partitions[topic]))
-            batch = open_batches.get(where)
-            if batch is None or batch.append(timestamp=None, key=key, value=row["value"], headers=_HEADERS) is None:
-                if batch is not None:  # full: send it, start the next one
-                    sent.append(await self._producer.send_batch(batch, where[0], partition=where[1]))
-                batch = open_batches[where] = self._producer.create_batch()
-                if batch.append(timestamp=None, key=key, value=row["value"], headers=_HEADERS) is None:
-                    raise ValueError(f"outbox record {row['seq']} is larger than a producer batch")
+            records = [(row["key"].encode(), row["value"])] if row["events"] is None else unframe(row["value"])
+            for key, value in records:
+                sent.events += 1
+                where = (topic, partition_for(key, partitions[topic]))
+                batch = open_batches.get(where)
+                if batch is None or batch.append(timestamp=None, key=key, value=value, headers=_HEADERS) is None:
+                    if batch is not None:  # full: send it, start the next one
+                        sent.futures.append(await self._producer.send_batch(batch, where[0], partition=where[1]))
+                    batch = open_batches[where] = self._producer.create_batch()
+                    if batch.append(timestamp=None, key=key, value=value, headers=_HEADERS) is None:
+                        raise ValueError(f"an event of outbox row {row['seq']} is larger than a producer batch")
         for (topic, partition), batch in open_batches.items():
-            sent.append(await self._producer.send_batch(batch, topic, partition=partition))
+            sent.futures.append(await self._producer.send_batch(batch, topic, partition=partition))
         return sent
+
+
+# The first rows in outbox order until their events reach $1 (a row of one event counts one, a frame its events).
+_BATCH = ("SELECT seq, topic, key, value, events FROM ("
+          " SELECT seq, topic, key, value, events, sum(coalesce(events, 1)) OVER (ORDER BY seq) AS upto"
+          " FROM outbox ORDER BY seq LIMIT $1) queued "
+          "WHERE upto - coalesce(events, 1) < $1 ORDER BY seq")
+
+
+@dataclass(slots=True)
+class _Sent:
+    """What `_send` handed to the producer: a future per producer batch, and the events."""
+
+    futures: list[asyncio.Future[Any]]
+    events: int

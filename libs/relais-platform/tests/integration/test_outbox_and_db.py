@@ -100,7 +100,9 @@ async def test_one_off_events_skip_the_id_check_and_never_hide_a_checked_one(pla
         # the checked events still skip the ids queued with the check, whatever one-offs share them
         assert await enqueue_encoded(conn, [one_off(checked, dedupe=True), one_off(one_offs[1], dedupe=True),
                                             one_off(checked)]) == 2
-        rows = await conn.fetch("SELECT event_id, dedupe FROM outbox ORDER BY seq")
+        rows = await conn.fetch("SELECT event_id, dedupe FROM outbox_events ORDER BY seq, ordinal")
+        framed = await conn.fetch("SELECT events FROM outbox ORDER BY seq")
+    assert [r["events"] for r in framed] == [2, None, None, None, None]  # the first two one-offs share a row
     assert [(r["event_id"], r["dedupe"]) for r in rows] == [
         (one_offs[0].id, False), (one_offs[1].id, False), (checked.id, True), (one_offs[0].id, False),
         (one_offs[1].id, True), (checked.id, False)]
@@ -226,6 +228,52 @@ async def test_relay_batches_keep_each_keys_order_on_its_default_partition(platf
         key = str(case_id).encode()
         on_kafka = [decode(m.value, AssignmentChanged).id for p in got.values() for m in p if m.key == key]
         assert on_kafka == [e.id for e in events if e.data.case_id == case_id]
+
+
+async def test_framed_one_offs_are_published_in_order_whole_and_listed_by_the_view(platform_pool: asyncpg.Pool,
+                                                                                    kafka_bootstrap: str) -> None:
+    topic = f"relais.test.frames.{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_bootstrap, [topic], partitions=3)
+    cases = [uuid.uuid4() for _ in range(5)]
+    events = [_event(cases[i % 5]) for i in range(60)]
+
+    def encoded(e: Any, *, dedupe: bool) -> EncodedEvent:
+        return EncodedEvent(e.id, topic, e.subject, encode(e), dedupe=dedupe)
+
+    # one-offs, a checked event, one-offs again: three rows, in order (two frames of 25 and 34 events)
+    written = [encoded(e, dedupe=False) for e in events[:25]] + [encoded(events[25], dedupe=True)]
+    written += [encoded(e, dedupe=False) for e in events[26:]]
+    async with platform_pool.acquire() as conn, conn.transaction():
+        assert await enqueue_encoded(conn, written) == 60
+    assert [r["events"] for r in await platform_pool.fetch("SELECT events FROM outbox ORDER BY seq")] == [25, None, 34]
+    listed = await platform_pool.fetch("SELECT event_id, key, value FROM outbox_events ORDER BY seq, ordinal")
+    assert [(r["event_id"], r["key"], r["value"]) for r in listed] == [
+        (e.id, str(e.subject), encode(e)) for e in events]
+    producer = make_producer(kafka_bootstrap)
+    await producer.start()
+    try:  # a batch of 10 events: the first frame whole; then the checked event and the frame it does not fill up
+        relay = OutboxRelay(pool=platform_pool, producer=producer, schema=SCHEMA, batch_size=10)
+        assert [await relay.publish_pending() for _ in range(3)] == [25, 35, 0]
+    finally:
+        await producer.stop()
+    assert await platform_pool.fetchval("SELECT count(*) FROM outbox") == 0
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(3)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        got: list[Any] = []
+        while len(got) < 60:
+            batch = await consumer.getmany(timeout_ms=5000)
+            assert batch, "relay did not publish everything"
+            got += [r for records in batch.values() for r in records]
+    finally:
+        await consumer.stop()
+    for case_id in cases:  # each key's events in outbox order on its partition, bytes as written
+        key = str(case_id).encode()
+        assert [m.value for m in got if m.key == key] == [encode(e) for e in events if e.data.case_id == case_id]
+        assert {partition_for(key, [0, 1, 2])} == {m.partition for m in got if m.key == key}
 
 
 async def test_a_scratch_table_starts_empty_at_each_use_and_is_emptied_at_commit(platform_pool: asyncpg.Pool) -> None:

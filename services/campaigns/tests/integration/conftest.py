@@ -148,14 +148,15 @@ class CampaignsKit:
         return await self._outbox(Topics.ATTEMPTS, AttemptRecorded)
 
     async def _outbox(self, topic: str, model: type) -> list[Envelope[Any]]:
-        rows = await self.pool.fetch("SELECT key, value FROM outbox WHERE topic = $1 ORDER BY seq", topic)
+        rows = await self.pool.fetch("SELECT key, value FROM outbox_events WHERE topic = $1 "
+                                     "ORDER BY seq, ordinal", topic)
         events = [decode(r["value"], model) for r in rows]
         assert all(r["key"] == e.subject for r, e in zip(rows, events, strict=True))
         return events
 
     async def outbox_size(self) -> int:
         """Rows in the outbox."""
-        return int(await self.pool.fetchval("SELECT count(*) FROM outbox"))
+        return int(await self.pool.fetchval("SELECT count(*) FROM outbox_events"))
 
 
 @pytest.fixture(scope="session")

@@ -45,7 +45,7 @@ async def test_the_holding_agent_records_an_attempt_and_it_is_published_without_
     assert event.data.attempt_id == uuid.UUID(body["attempt_id"])
     assert (event.data.case_id, event.data.result, event.data.channel) == (kit.call_id, AttemptResult.VOICEMAIL,
                                                                            Channel.PHONE)
-    raw = await kit.pool.fetchval("SELECT value FROM outbox WHERE topic = 'relais.campaigns.attempts.v1'")
+    raw = await kit.pool.fetchval("SELECT value FROM outbox_events WHERE topic = 'relais.campaigns.attempts.v1'")
     assert b"Curie" not in raw and b"note" not in raw
     assert await kit.pool.fetchval("SELECT note FROM attempts") == "left a message for Mme Curie"
 

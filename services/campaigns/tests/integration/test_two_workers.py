@@ -112,7 +112,7 @@ async def _ready(tmp: Path) -> bool:
 
 
 async def _assert_each_case_once_and_no_agent_over_capacity(kit, capacity: dict[str, int]) -> None:
-    rows = await kit.pool.fetch("SELECT value FROM outbox WHERE topic = $1", Topics.ASSIGNMENTS)
+    rows = await kit.pool.fetch("SELECT value FROM outbox_events WHERE topic = $1", Topics.ASSIGNMENTS)
     changes = [decode(r["value"], AssignmentChanged).data for r in rows]
     assigned = Counter(c.case_id for c in changes if c.status is AssignmentStatus.ASSIGNED)
     assert max(assigned.values()) == 1  # never assigned twice

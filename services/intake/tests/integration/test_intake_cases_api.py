@@ -26,7 +26,8 @@ async def _submit(client, campaign_id: str, cases: list[dict[str, Any]], headers
 
 
 async def _opened_events(pool) -> dict[str, Any]:
-    rows = await pool.fetch("SELECT topic, key, value FROM outbox WHERE topic = 'relais.cases.opened.v1' ORDER BY seq")
+    rows = await pool.fetch("SELECT topic, key, value FROM outbox_events WHERE topic = 'relais.cases.opened.v1' "
+                            "ORDER BY seq, ordinal")
     events = {r["key"]: decode(r["value"], CaseOpened) for r in rows}
     assert len(events) == len(rows)
     return events
@@ -99,7 +100,8 @@ async def test_mixed_batch_outcome_per_line(intake_client, intake_as, intake_cam
                                      "WHERE kind = 'rejected' ORDER BY line")
     assert [(r["line"], r["external_ref"]) for r in stored] == [(3, "P-NOADDR"), (4, "NEG"), (5, "BADPC"),
                                                                 (9, "MULTI")]
-    dead = await intake_pool.fetch("SELECT key FROM outbox WHERE topic = 'relais.intake.rejections.v1' ORDER BY seq")
+    dead = await intake_pool.fetch("SELECT key FROM outbox_events WHERE topic = 'relais.intake.rejections.v1' "
+                                   "ORDER BY seq, ordinal")
     assert [r["key"] for r in dead] == ["P-NOADDR", "NEG", "BADPC", "MULTI"]  # dead letters, keyed by external_ref
     duplicates = await intake_pool.fetch("SELECT line, external_ref FROM rejections WHERE kind = 'duplicate' "
                                          "ORDER BY line")
@@ -235,13 +237,13 @@ async def test_idempotent_batch(intake_client, intake_as, intake_campaign, intak
     headers = {**intake_as("partner"), "Idempotency-Key": intake_key()}
     batch = [intake_case("A"), intake_case("B", amount_due="0")]
     first = await _submit(intake_client, campaign["campaign_id"], batch, headers)
-    counts = [await intake_pool.fetchval(f"SELECT count(*) FROM {t}") for t in ("submissions", "cases", "outbox",
+    counts = [await intake_pool.fetchval(f"SELECT count(*) FROM {t}") for t in ("submissions", "cases", "outbox_events",
                                                                                  "rejections")]
     assert counts == [1, 1, 2, 1]  # one CaseOpened, one CaseRejected
     replay = await _submit(intake_client, campaign["campaign_id"], batch, headers)
     assert replay.status_code == 200 and replay.json() == first.json()
     assert replay.headers["Idempotent-Replay"] == "true"
-    assert [await intake_pool.fetchval(f"SELECT count(*) FROM {t}") for t in ("submissions", "cases", "outbox",
+    assert [await intake_pool.fetchval(f"SELECT count(*) FROM {t}") for t in ("submissions", "cases", "outbox_events",
                                                                               "rejections")] == counts
     changed = await _submit(intake_client, campaign["campaign_id"], [intake_case("A")], headers)
     assert changed.status_code == 422 and changed.json()["field"] == "Idempotency-Key"
@@ -254,7 +256,7 @@ async def test_idempotent_batch(intake_client, intake_as, intake_campaign, intak
     without_key = await _submit(intake_client, campaign["campaign_id"], batch, intake_as("partner"))
     assert without_key.json()["submission_id"] != first.json()["submission_id"]
     assert without_key.json()["duplicates"] == 1
-    assert await intake_pool.fetchval("SELECT count(*) FROM outbox WHERE topic = 'relais.cases.opened.v1'") == 1
+    assert await intake_pool.fetchval("SELECT count(*) FROM outbox_events WHERE topic = 'relais.cases.opened.v1'") == 1
 
 
 async def test_ten_thousand_cases(intake_client, intake_as, intake_campaign, intake_case, intake_pool) -> None:
@@ -269,7 +271,7 @@ async def test_ten_thousand_cases(intake_client, intake_as, intake_campaign, int
     assert response.status_code == 200
     assert (response.json()["accepted"], response.json()["rejected"]) == (10_000, 0)
     assert await intake_pool.fetchval("SELECT count(*) FROM cases") == 10_000
-    assert await intake_pool.fetchval("SELECT count(*) FROM outbox") == 10_000
+    assert await intake_pool.fetchval("SELECT count(*) FROM outbox_events") == 10_000
     assert await intake_pool.fetchval("SELECT sum(amount_due_cents) FROM cases") == sum(
         (i + 1) * 100 + i % 100 for i in range(10_000))
     assert elapsed < 30  # a generous ceiling: the figure above is what matters

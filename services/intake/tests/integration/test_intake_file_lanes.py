@@ -63,7 +63,7 @@ async def _outcome(pool, submission_id: str) -> dict[str, Any]:
                                "ORDER BY line", sid)
     opened = await pool.fetch("SELECT external_ref, first_name, address FROM cases WHERE submission_id = $1 "
                               "ORDER BY external_ref", sid)
-    events = await pool.fetch("SELECT value FROM outbox WHERE topic LIKE '%cases.opened%'")
+    events = await pool.fetch("SELECT value FROM outbox_events WHERE topic LIKE '%cases.opened%'")
     return {"counts": dict(counts), "refused": [dict(r) for r in refused], "opened": [dict(r) for r in opened],
             # queued before their chunk's turn: the cases of two lanes' chunks interleave in the outbox
             "published": sorted(orjson.loads(e["value"])["data"]["external_ref"] for e in events)}
@@ -122,7 +122,7 @@ async def test_a_failing_lane_stops_the_other_and_the_file_resumes(intake_client
                                       "WHERE submission_id = $1", submission)
     assert dict(done) == {"status": "done", "rows_read": 49, "accepted": 41, "rejected": 7, "duplicates": 1}
     assert await intake_pool.fetchval("SELECT count(*) FROM cases") == 41
-    assert await intake_pool.fetchval("SELECT count(*) FROM outbox") == 41 + 7  # once each, dead letters too
+    assert await intake_pool.fetchval("SELECT count(*) FROM outbox_events") == 41 + 7  # once each, dead letters too
 
 
 def test_only_a_big_file_takes_several_lanes() -> None:
@@ -165,7 +165,7 @@ async def test_a_lane_process_killed_mid_file_loses_nothing(intake_client, intak
                                       submission)
     assert dict(done) == {"status": "done", "rows_read": 2000, "accepted": 2000}
     assert await intake_pool.fetchval("SELECT count(*) FROM cases") == 2000
-    assert await intake_pool.fetchval("SELECT count(*) FROM outbox") == 2000
+    assert await intake_pool.fetchval("SELECT count(*) FROM outbox_events") == 2000
 
 
 async def test_a_second_file_with_known_references_is_taken_in_turn_too(intake_client, intake_as, intake_campaign,

@@ -68,7 +68,7 @@ async def test_records_are_validated_like_rows_and_bad_ones_dead_lettered(intake
     assert (submission["rows_read"], submission["accepted"], submission["rejected"], submission["duplicates"]) == (
         4, 2, 1, 1)
     dead = [decode(r["value"], CaseRejected).data for r in
-            await intake_pool.fetch("SELECT value FROM outbox WHERE topic = $1", Topics.INTAKE_REJECTIONS)]
+            await intake_pool.fetch("SELECT value FROM outbox_events WHERE topic = $1", Topics.INTAKE_REJECTIONS)]
     codes = {d.external_ref: d.reasons[0].code for d in dead}
     assert codes == {"K3": "negative", "K5": "invalid_json", "K6": "campaign_unknown", "K7": "campaign_unknown",
                      "K8": "campaign_not_taking_cases"}
@@ -86,7 +86,8 @@ async def test_a_malformed_partner_id_neither_crashes_the_batch_nor_reaches_a_de
     ]
     assert await _take(intake_pool, records) == 3
     assert [r["external_ref"] for r in await intake_pool.fetch("SELECT external_ref FROM cases")] == ["P3"]
-    assert await intake_pool.fetchval("SELECT count(*) FROM outbox WHERE topic = $1", Topics.INTAKE_REJECTIONS) == 0
+    assert await intake_pool.fetchval("SELECT count(*) FROM outbox_events "
+                                      "WHERE topic = $1", Topics.INTAKE_REJECTIONS) == 0
 
 
 async def test_a_redelivered_batch_changes_nothing(intake_client, intake_campaign, intake_pool) -> None:
@@ -94,10 +95,10 @@ async def test_a_redelivered_batch_changes_nothing(intake_client, intake_campaig
     batch = [_record(i, _case(), key=f"R{i}", partner="acme", campaign=campaign["campaign_id"]) for i in range(5)]
     batch.append(_record(5, _case(amount_due="0"), key="BAD", partner="acme", campaign=campaign["campaign_id"]))
     assert await _take(intake_pool, batch) == 6
-    before = [await intake_pool.fetchval(f"SELECT count(*) FROM {t}") for t in ("cases", "outbox", "rejections")]
+    before = [await intake_pool.fetchval(f"SELECT count(*) FROM {t}") for t in ("cases", "outbox_events", "rejections")]
     counts = await intake_pool.fetchrow("SELECT rows_read, accepted, rejected, duplicates FROM submissions")
     assert await _take(intake_pool, batch) == 0
-    tables = ("cases", "outbox", "rejections")
+    tables = ("cases", "outbox_events", "rejections")
     assert [await intake_pool.fetchval(f"SELECT count(*) FROM {t}") for t in tables] == before
     assert await intake_pool.fetchrow("SELECT rows_read, accepted, rejected, duplicates FROM submissions") == counts
     assert tuple(counts) == (6, 5, 1, 0)

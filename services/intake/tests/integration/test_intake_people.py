@@ -28,7 +28,7 @@ async def test_opposed_people_are_refused_in_json_and_files(intake_client, intak
                                      headers=intake_as("partner"))).json()
     assert [(r["status"], [x["code"] for x in r["reasons"]]) for r in body["results"]] == [
         ("rejected", ["opposition"]), ("rejected", ["opposition"]), ("accepted", [])]
-    dead = await intake_pool.fetch("SELECT value FROM outbox WHERE topic = 'relais.intake.rejections.v1'")
+    dead = await intake_pool.fetch("SELECT value FROM outbox_events WHERE topic = 'relais.intake.rejections.v1'")
     assert {decode(r["value"], CaseRejected).data.reasons[0].code for r in dead} == {"opposition"}
 
     upload = await intake_client.post(f"/v1/campaigns/{campaign['campaign_id']}/cases/upload",
@@ -59,7 +59,7 @@ async def test_an_opposed_phone_lets_a_later_line_of_the_same_reference_open(int
     assert (done["accepted"], done["rejected"], done["duplicates"]) == (1, 1, 0)
     case = await intake_pool.fetchrow("SELECT phone_e164, opened_at FROM cases WHERE external_ref = 'D1'")
     assert case["phone_e164"] == "+33698765432"  # the second line, the first being refused
-    [opened] = await intake_pool.fetch("SELECT key, value FROM outbox WHERE topic = 'relais.cases.opened.v1'")
+    [opened] = await intake_pool.fetch("SELECT key, value FROM outbox_events WHERE topic = 'relais.cases.opened.v1'")
     event = decode(opened["value"], CaseOpened)
     assert (event.data.customer.phone_e164, event.data.opened_at) == ("+33698765432", case["opened_at"])
 
@@ -93,7 +93,7 @@ async def test_recall_emits_case_recalled_once(intake_client, intake_as, intake_
     assert first.status_code == 200 and first.json()["status"] == "recalled"
     again = await intake_client.post(url, headers=intake_as("admin"))
     assert again.status_code == 200 and again.json()["recalled_at"] == first.json()["recalled_at"]
-    rows = await intake_pool.fetch("SELECT key, value FROM outbox WHERE topic = 'relais.cases.recalled.v1'")
+    rows = await intake_pool.fetch("SELECT key, value FROM outbox_events WHERE topic = 'relais.cases.recalled.v1'")
     assert len(rows) == 1
     event = decode(rows[0]["value"], CaseRecalled)
     assert (str(event.data.case_id), event.data.reason, rows[0]["key"]) == (first.json()["case_id"], "paid on 2 March",

@@ -72,7 +72,7 @@ async def test_french_cp1252_csv_every_row_accounted_for(intake_client, intake_a
     assert cases["R3"]["address"]["line1"] == "Résidence les Pins appt 4"
 
     dead = [decode(r["value"], CaseRejected) for r in
-            await intake_pool.fetch("SELECT value FROM outbox WHERE topic = 'relais.intake.rejections.v1'")]
+            await intake_pool.fetch("SELECT value FROM outbox_events WHERE topic = 'relais.intake.rejections.v1'")]
     assert sorted((d.data.line, d.data.external_ref, d.data.channel) for d in dead) == [
         (6, "R4", "csv"), (7, "R5", "csv")]  # R3's address holds a line break: R4 starts on line 6
     r5 = next(d for d in dead if d.data.external_ref == "R5").data
@@ -177,7 +177,8 @@ async def test_worker_crash_mid_file_resumes_without_duplicates(intake_client, i
     done = await _submission(intake_client, response.json()["submission_id"], intake_as("partner"))
     assert (done["status"], done["rows_read"], done["accepted"], done["rejected"]) == ("done", 23, 20, 3)
     assert await intake_pool.fetchval("SELECT count(*) FROM cases") == 20
-    assert await intake_pool.fetchval("SELECT count(*) FROM outbox") == 23  # 20 opened + 3 dead letters, once each
+    events = await intake_pool.fetchval("SELECT count(*) FROM outbox_events")
+    assert events == 23  # 20 opened + 3 dead letters, once each
     assert await intake_pool.fetchval("SELECT count(*) FROM submission_chunks") == 0  # dropped once done
 
 

@@ -43,14 +43,14 @@ async def test_accepted_cases_reach_kafka_through_the_outbox(intake_client, inta
                                          json={"cases": [intake_case("K1"), intake_case("K2"),
                                                          intake_case("K3", amount_due="-1")]})).json()
         expected = {r["case_id"] for r in body["results"] if r["status"] == "accepted"}
-        assert {r["topic"] for r in await intake_pool.fetch("SELECT topic FROM outbox")} == {
+        assert {r["topic"] for r in await intake_pool.fetch("SELECT topic FROM outbox_events")} == {
             Topics.CASES_OPENED, Topics.INTAKE_REJECTIONS}
         await intake_pool.execute("DELETE FROM outbox WHERE topic = $1", Topics.INTAKE_REJECTIONS)
         await intake_pool.execute("UPDATE outbox SET topic = $1", private_topic)
         relay = OutboxRelay(pool=intake_pool, producer=producer, schema=SCHEMA)
         assert await relay.publish_pending() == 2
         assert await relay.publish_pending() == 0
-        assert await intake_pool.fetchval("SELECT count(*) FROM outbox") == 0
+        assert await intake_pool.fetchval("SELECT count(*) FROM outbox_events") == 0
         seen = await _read_keys(consumer, expected)
         assert set(seen) == expected
         assert {e.data.external_ref for e in seen.values()} == {"K1", "K2"}

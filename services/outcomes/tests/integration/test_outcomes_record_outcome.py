@@ -35,7 +35,8 @@ async def post(client, case_id, body, headers, key: str | None = None):
 
 
 async def outbox(pool, topic: str = Topics.OUTCOMES_RESOLVED) -> list:
-    return await pool.fetch("SELECT event_id, key, value FROM outbox WHERE topic = $1 ORDER BY seq", topic)
+    return await pool.fetch("SELECT event_id, key, value FROM outbox_events WHERE topic = $1 "
+                            "ORDER BY seq, ordinal", topic)
 
 
 async def test_the_holder_records_an_outcome_and_the_partner_feed_gets_it_without_the_note(

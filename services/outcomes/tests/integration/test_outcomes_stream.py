@@ -49,7 +49,7 @@ async def tariff_usage(pool) -> dict:
 
 
 async def published_lines(pool) -> list:
-    rows = await pool.fetch("SELECT event_id, key, value FROM outbox WHERE topic = $1 ORDER BY seq",
+    rows = await pool.fetch("SELECT event_id, key, value FROM outbox_events WHERE topic = $1 ORDER BY seq, ordinal",
                             Topics.BILLING_LINES)
     return [(r["event_id"], r["key"], decode(r["value"], BillingLineRecorded)) for r in rows]
 
@@ -214,7 +214,7 @@ async def test_an_outcome_recorded_over_http_is_billed_from_its_published_event(
     r = await outcomes_client.post(f"/v1/cases/{c.data.case_id}/outcome", headers=outcomes_as("agent"),
                                    json={"type": "paid", "resolved_at": "2026-03-18T09:00:00Z", "note": "n"})
     assert r.status_code == 201, r.text
-    raw = await outcomes_pool.fetchval("SELECT value FROM outbox WHERE topic = $1", Topics.OUTCOMES_RESOLVED)
+    raw = await outcomes_pool.fetchval("SELECT value FROM outbox_events WHERE topic = $1", Topics.OUTCOMES_RESOLVED)
     await outcomes_world.feed((Topics.OUTCOMES_RESOLVED, raw))
     await outcomes_world.feed((Topics.OUTCOMES_RESOLVED, raw))
     ((line_id, kind, amount, _, period, _, evidence, _),) = await lines(outcomes_pool)

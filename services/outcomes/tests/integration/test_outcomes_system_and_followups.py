@@ -29,13 +29,15 @@ def recall(world, opened, *, day: int = 5, reason: str | None = "paid at the cou
 
 
 async def resolved_events(pool) -> list:
-    rows = await pool.fetch("SELECT value FROM outbox WHERE topic = $1 ORDER BY seq", Topics.OUTCOMES_RESOLVED)
+    rows = await pool.fetch("SELECT value FROM outbox_events WHERE topic = $1 "
+                            "ORDER BY seq, ordinal", Topics.OUTCOMES_RESOLVED)
     return [decode(r["value"], CaseResolved) for r in rows]
 
 
 async def replay_outbox(world, pool) -> None:
     """Feed what outcomes published on the resolved topic back to its own billing consumer."""
-    rows = await pool.fetch("SELECT value FROM outbox WHERE topic = $1 ORDER BY seq", Topics.OUTCOMES_RESOLVED)
+    rows = await pool.fetch("SELECT value FROM outbox_events WHERE topic = $1 "
+                            "ORDER BY seq, ordinal", Topics.OUTCOMES_RESOLVED)
     await world.feed(*[(Topics.OUTCOMES_RESOLVED, r["value"]) for r in rows])
 
 
