@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +30,52 @@ def _jsonb_decoded(data: bytes) -> Any:
     return orjson.loads(memoryview(data)[1:])
 
 
+# timestamptz in its binary form: microseconds since 2000-01-01 UTC, as a big-endian int64 (±infinity at its ends).
+_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_INFINITY, _MINUS_INFINITY = (1 << 63) - 1, -(1 << 63)
+
+
+def _moment_encoded(value: datetime | date) -> bytes:
+    """A timestamptz parameter exactly as asyncpg writes it (a date is midnight at the local offset, a naive datetime
+    local time, datetime.max and .min ±infinity), memoised for datetimes: the moments of a batch repeat (its `now`, a
+    submission's opening time), and asyncpg's own encoder cost 0.6 µs a value in COPY (two a campaigns case)."""
+    if isinstance(value, datetime):
+        return _datetime_encoded(value)
+    if isinstance(value, date):
+        local = datetime.now(UTC).astimezone().utcoffset()
+        return _datetime_encoded(datetime(value.year, value.month, value.day, tzinfo=timezone(local or timedelta())))
+    raise TypeError(f"expected a datetime.date or datetime.datetime instance, got {type(value).__name__!r}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _datetime_encoded(value: datetime) -> bytes:
+    if value.tzinfo is None:
+        if value == datetime.max:
+            return _INFINITY.to_bytes(8, "big", signed=True)
+        if value == datetime.min:
+            return _MINUS_INFINITY.to_bytes(8, "big", signed=True)
+    return ((value.astimezone(UTC) - _PG_EPOCH) // _MICROSECOND).to_bytes(8, "big", signed=True)
+
+
+def _moment_decoded(data: bytes) -> datetime:
+    """A timestamptz value as asyncpg reads it: an aware UTC datetime, naive datetime.max/.min for ±infinity."""
+    micros = int.from_bytes(data, "big", signed=True)
+    if micros == _INFINITY:
+        return datetime.max
+    if micros == _MINUS_INFINITY:
+        return datetime.min
+    return _PG_EPOCH + timedelta(microseconds=micros)
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    """JSON through orjson, in the binary wire format (which COPY needs: a jsonb column can then be COPYed)."""
+    """JSON through orjson, in the binary wire format (which COPY needs: a jsonb column can then be COPYed);
+    timestamptz through `_moment_encoded`."""
     await conn.set_type_codec("json", schema="pg_catalog", encoder=orjson.dumps, decoder=orjson.loads,
                               format="binary")
     await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=_jsonb_encoded, decoder=_jsonb_decoded,
+                              format="binary")
+    await conn.set_type_codec("timestamptz", schema="pg_catalog", encoder=_moment_encoded, decoder=_moment_decoded,
                               format="binary")
 
 

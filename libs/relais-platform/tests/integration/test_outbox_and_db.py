@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import orjson
@@ -25,6 +26,7 @@ from relais_platform.testing import fresh_schema, pool_on
 
 pytestmark = pytest.mark.integration
 SCHEMA = "platform_test"
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @pytest.fixture
@@ -323,3 +325,30 @@ async def test_as_new_rolls_back_only_its_savepoint_on_a_known_row(platform_pool
                     await conn.execute("INSERT INTO as_new_test VALUES (11)")
         assert (fresh.added, known.added) == (True, False)
         assert [r["n"] for r in await conn.fetch("SELECT n FROM as_new_test ORDER BY n")] == [1, 2, 3]
+
+
+_MOMENTS = [datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC), datetime(2026, 3, 29, 3, 30, tzinfo=PARIS),
+            datetime(2026, 10, 25, 2, 30, tzinfo=PARIS), datetime(1999, 12, 31, 23, 59, 59, 1, tzinfo=UTC),
+            datetime(1970, 1, 1, tzinfo=UTC), datetime(2026, 12, 1, 12, tzinfo=timezone(timedelta(hours=-3))),
+            datetime(2026, 12, 1, 12, 0, 0, 123456), date(2026, 2, 28), datetime.max, datetime.min,
+            datetime(9999, 12, 31, 23, tzinfo=UTC), datetime(1, 1, 2, tzinfo=UTC)]
+
+
+async def test_the_pools_timestamptz_codec_writes_and_reads_what_asyncpgs_own_does(test_database_url: str) -> None:
+    pool = await pool_on(test_database_url, "public")
+    plain = await asyncpg.connect(test_database_url)
+    try:
+        async with pool.acquire() as conn:
+            for moment in _MOMENTS * 2:  # the second pass through the memo
+                query = "SELECT $1::timestamptz::text"
+                assert await conn.fetchval(query, moment) == await plain.fetchval(query, moment), moment
+                assert await conn.fetchval("SELECT $1::timestamptz", moment) == await plain.fetchval(
+                    "SELECT $1::timestamptz", moment), moment
+            for text in ("infinity", "-infinity", "2026-06-01 12:34:56.789012+02", "0001-01-01 00:00:00+00"):
+                query = f"SELECT '{text}'::timestamptz"
+                assert await conn.fetchval(query) == await plain.fetchval(query), text
+            with pytest.raises(asyncpg.DataError, match="expected a datetime.date or datetime.datetime"):
+                await conn.fetchval("SELECT $1::timestamptz", "2026-01-01")
+    finally:
+        await plain.close()
+        await pool.close()
