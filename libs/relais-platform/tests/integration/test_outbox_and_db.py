@@ -347,7 +347,7 @@ async def test_the_pools_timestamptz_codec_writes_and_reads_what_asyncpgs_own_do
             for text in ("infinity", "-infinity", "2026-06-01 12:34:56.789012+02", "0001-01-01 00:00:00+00"):
                 query = f"SELECT '{text}'::timestamptz"
                 assert await conn.fetchval(query) == await plain.fetchval(query), text
-            with pytest.raises(asyncpg.DataError, match="expected a datetime.date or datetime.datetime"):
+            with pytest.raises(asyncpg.DataError, match=r"expected a datetime\.date or datetime\.datetime"):
                 await conn.fetchval("SELECT $1::timestamptz", "2026-01-01")
     finally:
         await plain.close()
