@@ -8,8 +8,8 @@ import math
 import uuid
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from relais_campaigns.domain.model import Agent, AgentLoad, HeldCase, QueuedCase, priority_key
 from relais_platform.contracts import Channel
@@ -31,9 +31,8 @@ def choose_agent(case: QueuedCase, agents_with_load: Iterable[AgentLoad]) -> Age
     return best.agent
 
 
-@dataclass(frozen=True, slots=True)
-class Assignment:
-    """A decision: this case goes to this agent."""
+class Assignment(NamedTuple):
+    """A decision: this case goes to this agent (one for every case assigned)."""
 
     case_id: uuid.UUID
     agent_id: str

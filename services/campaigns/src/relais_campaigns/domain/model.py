@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from relais_campaigns.domain.availability import Absence
 from relais_platform.contracts import Channel
@@ -82,9 +83,9 @@ class AgentLoad:
         return self.load < self.agent.daily_capacity
 
 
-@dataclass(frozen=True, slots=True)
-class QueuedCase:
-    """What assignment needs to know about a case: where it is, how it is worked, how urgent it is."""
+class QueuedCase(NamedTuple):
+    """What assignment needs to know about a case: where it is, how it is worked, how urgent it is (a NamedTuple:
+    one is built for every case that arrives, at a third of a frozen dataclass's cost)."""
 
     case_id: uuid.UUID
     site_id: str | None
