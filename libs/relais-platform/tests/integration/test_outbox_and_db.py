@@ -51,6 +51,24 @@ async def _enqueue_to(conn: asyncpg.Connection, topic: str, events: list) -> Non
     await conn.execute("SELECT pg_notify('relais_outbox', current_schema())")
 
 
+async def _consumed(bootstrap: str, topic: str, *, count: int, partitions: int) -> list[Any]:
+    """The first `count` records of `topic`, read from the beginning of each partition."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        got: list[Any] = []
+        while len(got) < count:
+            batch = await consumer.getmany(timeout_ms=5000)
+            assert batch, "relay did not publish everything"
+            got += [r for records in batch.values() for r in records]
+        return got
+    finally:
+        await consumer.stop()
+
+
 async def test_migrations_apply_once_and_refuse_an_edited_file(test_database_url: str, tmp_path: Path) -> None:
     (tmp_path / "0001_t.sql").write_text("CREATE TABLE t (x int);")
     await fresh_schema(dsn=test_database_url, schema=SCHEMA, migrations_dir=tmp_path)
@@ -209,20 +227,9 @@ async def test_relay_batches_keep_each_keys_order_on_its_default_partition(platf
         assert [await relay.publish_pending() for _ in range(4)] == [300, 300, 100, 0]
     finally:
         await producer.stop()
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in range(3)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        got: dict[int, list] = {p: [] for p in range(3)}
-        while sum(map(len, got.values())) < 700:
-            batch = await consumer.getmany(timeout_ms=5000)
-            assert batch, "relay did not publish everything"
-            for tp, records in batch.items():
-                got[tp.partition] += records
-    finally:
-        await consumer.stop()
+    got: dict[int, list] = {p: [] for p in range(3)}
+    for record in await _consumed(kafka_bootstrap, topic, count=700, partitions=3):
+        got[record.partition].append(record)
     for partition, records in got.items():
         for record in records:
             assert partition_for(record.key, [0, 1, 2]) == partition
@@ -259,19 +266,7 @@ async def test_framed_one_offs_are_published_in_order_whole_and_listed_by_the_vi
     finally:
         await producer.stop()
     assert await platform_pool.fetchval("SELECT count(*) FROM outbox") == 0
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in range(3)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        got: list[Any] = []
-        while len(got) < 60:
-            batch = await consumer.getmany(timeout_ms=5000)
-            assert batch, "relay did not publish everything"
-            got += [r for records in batch.values() for r in records]
-    finally:
-        await consumer.stop()
+    got = await _consumed(kafka_bootstrap, topic, count=60, partitions=3)
     for case_id in cases:  # each key's events in outbox order on its partition, bytes as written
         key = str(case_id).encode()
         assert [m.value for m in got if m.key == key] == [encode(e) for e in events if e.data.case_id == case_id]
