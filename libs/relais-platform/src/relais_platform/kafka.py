@@ -237,7 +237,8 @@ async def _consume(*, bootstrap: str, topic: str, group_id: str, handler: Staged
                 current = await prepared(fetched) if fetched else None
                 continue
             applying = asyncio.ensure_future(_apply(handler, current, consumer=consumer))
-            upcoming = await kafka.getmany(timeout_ms=0, max_records=max_batch)  # already buffered, if any
+            await asyncio.sleep(0)  # the apply's first step (handing work to other processes) before the parse below
+            upcoming = await kafka.getmany(timeout_ms=0, max_records=max_batch)  # already buffered: parsed at once
             following = await prepared(upcoming) if upcoming else None  # while the transaction runs
             await applying
             await _commit(kafka, fetched, consumer=consumer)

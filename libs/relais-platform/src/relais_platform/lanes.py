@@ -48,11 +48,15 @@ class ProcessLanes:
         if self.count > 1:
             await asyncio.gather(*(self._submit(_ready) for _ in range(self.count - 1)))
 
-    async def run(self, fn: LaneFn, *args: Any) -> Any:
-        """`await fn(pool, *args)` in a child process (`fn` and `args` pickled; `fn` importable by name). What the
-        call added to the child's counters is added to this process's, which Prometheus scrapes (a call that
-        fails adds nothing: it is retried)."""
-        result, increments = await self._submit(_run, fn, *args)
+    def run(self, fn: LaneFn, *args: Any) -> Awaitable[Any]:
+        """`await fn(pool, *args)` in a child process (`fn` and `args` pickled; `fn` importable by name), handed to
+        the child at once, before the caller's next await. What the call added to the child's counters is added to
+        this process's, which Prometheus scrapes (a call that fails adds nothing: it is retried)."""
+        return self._counted(self._submit(_run, fn, *args))
+
+    @staticmethod
+    async def _counted(call: Awaitable[tuple[Any, CounterValues]]) -> Any:
+        result, increments = await call
         add_increments(increments)
         return result
 
@@ -66,14 +70,22 @@ class ProcessLanes:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
 
-    async def _submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+    def _submit(self, fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(max_workers=self.count - 1,
                                                  mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_init_child, initargs=self._child)
         executor = self._executor
         try:
-            return await asyncio.wrap_future(executor.submit(fn, *args))
+            submitted = asyncio.wrap_future(executor.submit(fn, *args))
+        except BrokenProcessPool as exc:  # a child died before this call: the same handling as during it
+            submitted = asyncio.get_running_loop().create_future()
+            submitted.set_exception(exc)
+        return self._unless_broken(executor, submitted)
+
+    async def _unless_broken(self, executor: ProcessPoolExecutor, submitted: Awaitable[Any]) -> Any:
+        try:
+            return await submitted
         except BrokenProcessPool:  # a child died (killed, out of memory, closed): new ones for the next call
             if executor is self._executor:
                 log.error("a lane process died; its work is retried")

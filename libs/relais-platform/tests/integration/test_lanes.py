@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -149,3 +150,20 @@ def _alive(pid: int) -> bool:
         return False
     with open(f"/proc/{pid}/stat") as stat:  # a zombie (exited, not yet reaped by init) counts as gone
         return stat.read().split(") ")[-1][0] != "Z"
+
+
+async def test_a_call_is_handed_to_its_child_before_the_callers_next_await(test_database_url: str) -> None:
+    """A worker hands its children their shares, then computes its own without awaiting: the children must be at work
+    meanwhile, not waiting for the worker's loop to turn."""
+    lanes = ProcessLanes(service="relais-test", dsn=test_database_url, schema="public", count=2, pool_size=1,
+                         log_json=False)
+    await lanes.start()
+    try:
+        await lanes.run(lane_identity)  # the child's pool made
+        call = lanes.run(lane_sleeping, 1.0)
+        time.sleep(1.2)  # the caller busy, its loop not turning
+        started = time.monotonic()
+        await call
+        assert time.monotonic() - started < 0.5  # the child slept while the caller was busy
+    finally:
+        lanes.close()

@@ -75,8 +75,9 @@ def _shared_by_site(resources: Resources, lanes: ProcessLanes) -> StagedHandler:
         if shares is None:  # the first batch: shared out now
             shares = shares_by_site(keyed, router=await router_of(pool), count=lanes.count)
         now = datetime.now(UTC)
-        running = [open_share(pool, shares[0], now, CASES_OPENED_CONSUMER)]
-        running += [lanes.run(open_share, share, now, CASES_OPENED_CONSUMER) for share in shares[1:] if share]
+        # the children's shares handed over first: the worker's own share decodes before its first await
+        running = [lanes.run(open_share, share, now, CASES_OPENED_CONSUMER) for share in shares[1:] if share]
+        running.append(open_share(pool, shares[0], now, CASES_OPENED_CONSUMER))
         results = await asyncio.gather(router_of(pool), *running, return_exceptions=True)  # every lane done first
         if failed := next((r for r in results if isinstance(r, BaseException)), None):
             raise failed
