@@ -46,19 +46,13 @@ class ProcessLanes:
     async def start(self) -> None:
         """Spawn the children now (each imports `imports` and freezes them out of the GC) rather than on first use."""
         if self.count > 1:
-            await asyncio.gather(*(self._submit(_ready) for _ in range(self.count - 1)))
+            await asyncio.gather(*(self._call(_ready) for _ in range(self.count - 1)))
 
     def run(self, fn: LaneFn, *args: Any) -> Awaitable[Any]:
         """`await fn(pool, *args)` in a child process (`fn` and `args` pickled; `fn` importable by name), handed to
         the child at once, before the caller's next await. What the call added to the child's counters is added to
         this process's, which Prometheus scrapes (a call that fails adds nothing: it is retried)."""
-        return self._counted(self._submit(_run, fn, *args))
-
-    @staticmethod
-    async def _counted(call: Awaitable[tuple[Any, CounterValues]]) -> Any:
-        result, increments = await call
-        add_increments(increments)
-        return result
+        return self._call(_run, fn, *args)
 
     def close(self) -> None:
         """Stop the children now, without waiting for a call still running (an intake lane may have a long file to
@@ -70,7 +64,8 @@ class ProcessLanes:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
 
-    def _submit(self, fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+    def _call(self, fn: Callable[..., tuple[Any, CounterValues]], *args: Any) -> Awaitable[Any]:
+        """`fn(*args)` submitted to a child now; awaiting gives its result, its counter increments added here."""
         if self._executor is None:
             self._executor = ProcessPoolExecutor(max_workers=self.count - 1,
                                                  mp_context=multiprocessing.get_context("spawn"),
@@ -81,17 +76,19 @@ class ProcessLanes:
         except BrokenProcessPool as exc:  # a child died before this call: the same handling as during it
             submitted = asyncio.get_running_loop().create_future()
             submitted.set_exception(exc)
-        return self._unless_broken(executor, submitted)
+        return self._outcome(executor, submitted)
 
-    async def _unless_broken(self, executor: ProcessPoolExecutor, submitted: Awaitable[Any]) -> Any:
+    async def _outcome(self, executor: ProcessPoolExecutor, submitted: Awaitable[tuple[Any, CounterValues]]) -> Any:
         try:
-            return await submitted
+            result, increments = await submitted
         except BrokenProcessPool:  # a child died (killed, out of memory, closed): new ones for the next call
             if executor is self._executor:
                 log.error("a lane process died; its work is retried")
                 executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = None
             raise
+        add_increments(increments)
+        return result
 
 
 class _Child:
@@ -140,8 +137,9 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _ready() -> None:
+def _ready() -> tuple[None, CounterValues]:
     """Submitted once per child at start, so that it is spawned and initialised before the first call."""
+    return None, {}
 
 
 def _run(fn: LaneFn, *args: Any) -> tuple[Any, CounterValues]:

@@ -203,8 +203,8 @@ def _parsed(raw: bytes) -> OpenedCase | None:
 
 @functools.lru_cache(maxsize=4096)
 def _campaign(text: str) -> uuid.UUID:
-    """A campaign's id (a batch holds the cases of a few campaigns: parse each once), as asyncpg's own UUID: COPY
-    writes a uuid.UUID through `.bytes`, 1.7 µs a case more for this column."""
+    """A campaign's id (a batch holds the cases of a few campaigns: parse each once), as asyncpg's own UUID like
+    the case id (COPY writes it without a round through `.bytes`)."""
     return FastUUID(text)
 
 
