@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from relais_campaigns.adapters import views_repo
 from relais_platform.contracts import AssignmentStatus
 
 pytestmark = pytest.mark.integration
@@ -167,3 +168,35 @@ async def test_the_board_counts_work_per_agent_and_in_total(team) -> None:
 async def test_who_may_see_a_board(team, role, scope, site, status) -> None:
     r = await team.client.get(f"/v1/sites/{site}/board", headers=team.auth(role, **scope))
     assert r.status_code == status
+
+
+class _Explaining:
+    """A connection stand-in that answers each query with its plan, seq scans disabled: a plan that still scans a
+    table has no index to go through."""
+
+    def __init__(self, conn) -> None:
+        self.conn, self.plans = conn, []
+
+    async def _plan(self, query, *args):
+        self.plans.append("\n".join(r[0] for r in await self.conn.fetch(f"EXPLAIN {query}", *args)))
+
+    async def fetch(self, query, *args):
+        await self._plan(query, *args)
+        return []
+
+    async def fetchrow(self, query, *args):
+        await self._plan(query, *args)
+        return {}
+
+
+async def test_the_board_reads_a_sites_cases_through_indexes(team) -> None:
+    """The board is read all day by supervisors: none of its queries goes through every case of the network."""
+    async with team.pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        explaining = _Explaining(conn)
+        await views_repo.board_agents(explaining, site_id="paris", contact_results=["reached"])
+        await views_repo.board_totals(explaining, site_id="paris", contact_results=["reached"])
+        await views_repo.callbacks_due(explaining, site_id="paris", now=team.now)
+    assert len(explaining.plans) == 3
+    for plan in explaining.plans:
+        assert "Seq Scan on cases" not in plan, plan

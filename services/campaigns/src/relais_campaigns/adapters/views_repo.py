@@ -8,6 +8,11 @@ from datetime import datetime
 import asyncpg
 
 
+# The cases a site's agents hold, found through cases_held (an agent holds cases of their own site only).
+_HELD_AT_SITE = ("status = 'assigned' AND site_id = $1 "
+                 "AND agent_id = ANY(ARRAY(SELECT agent_id FROM agents WHERE site_id = $1))")
+
+
 async def worklist_rows(conn: asyncpg.Connection, *, agent_id: str) -> list[asyncpg.Record]:
     """The open cases an agent holds, with their attempt history summarised (at most their capacity)."""
     return await conn.fetch(
@@ -27,12 +32,12 @@ async def board_agents(conn: asyncpg.Connection, *, site_id: str,
     """Per agent of the site: capacity, open cases held, cases attempted, reached and resolved."""
     return await conn.fetch(
         "SELECT g.agent_id, g.display_name, g.active, g.daily_capacity, g.channels, "
-        "coalesce(h.assigned_open, 0) AS assigned_open, coalesce(h.resolved, 0) AS resolved, "
+        "(SELECT count(*) FROM cases c WHERE c.agent_id = g.agent_id AND c.status = 'assigned' "
+        "  AND c.site_id = $1) AS assigned_open, coalesce(r.resolved, 0) AS resolved, "
         "coalesce(t.attempted, 0) AS attempted, coalesce(t.reached, 0) AS reached "
         "FROM agents g "
-        "LEFT JOIN (SELECT agent_id, count(*) FILTER (WHERE status = 'assigned') AS assigned_open, "
-        "  count(*) FILTER (WHERE status = 'resolved') AS resolved FROM cases WHERE site_id = $1 "
-        "  GROUP BY agent_id) h ON h.agent_id = g.agent_id "
+        "LEFT JOIN (SELECT agent_id, count(*) AS resolved FROM cases WHERE site_id = $1 AND status = 'resolved' "
+        "  GROUP BY agent_id) r ON r.agent_id = g.agent_id "
         "LEFT JOIN (SELECT agent_id, count(DISTINCT case_id) AS attempted, "
         "  count(DISTINCT case_id) FILTER (WHERE result = ANY($2::text[])) AS reached "
         "  FROM attempts WHERE site_id = $1 GROUP BY agent_id) t ON t.agent_id = g.agent_id "
@@ -42,12 +47,12 @@ async def board_agents(conn: asyncpg.Connection, *, site_id: str,
 async def board_totals(conn: asyncpg.Connection, *, site_id: str, contact_results: Sequence[str]) -> asyncpg.Record:
     """Site-wide counts: cases by status, and distinct cases attempted and reached."""
     row = await conn.fetchrow(
-        "SELECT count(*) FILTER (WHERE status = 'waiting') AS waiting, "
-        "count(*) FILTER (WHERE status = 'assigned') AS assigned, "
-        "count(*) FILTER (WHERE status = 'resolved') AS resolved, "
+        "SELECT (SELECT count(*) FROM cases WHERE site_id = $1 AND status = 'waiting') AS waiting, "
+        f"(SELECT count(*) FROM cases WHERE {_HELD_AT_SITE}) AS assigned, "
+        "(SELECT count(*) FROM cases WHERE site_id = $1 AND status = 'resolved') AS resolved, "
         "(SELECT count(DISTINCT case_id) FROM attempts WHERE site_id = $1) AS attempted, "
-        "(SELECT count(DISTINCT case_id) FROM attempts WHERE site_id = $1 AND result = ANY($2::text[])) AS reached "
-        "FROM cases WHERE site_id = $1", site_id, list(contact_results))
+        "(SELECT count(DISTINCT case_id) FROM attempts WHERE site_id = $1 AND result = ANY($2::text[])) AS reached",
+        site_id, list(contact_results))
     assert row is not None
     return row
 
@@ -55,7 +60,7 @@ async def board_totals(conn: asyncpg.Connection, *, site_id: str, contact_result
 async def callbacks_due(conn: asyncpg.Connection, *, site_id: str, now: datetime) -> dict[str, int]:
     """Per agent of the site: held cases whose customer asked to be called back by `now`."""
     rows = await conn.fetch(
-        "SELECT agent_id, count(*) AS n FROM cases_latest_attempt WHERE site_id = $1 AND status = 'assigned' "
+        f"SELECT agent_id, count(*) AS n FROM cases_latest_attempt WHERE {_HELD_AT_SITE} "
         "AND last_result = 'callback_requested' AND last_callback_at <= $2 GROUP BY agent_id", site_id, now)
     return {r["agent_id"]: r["n"] for r in rows}
 
