@@ -37,6 +37,7 @@ from relais_platform.fastjson import (
     pattern_groups,
     text,
 )
+from relais_platform.tuples import maker
 
 _DATA_KEYS = frozenset({"case_id", "partner_id", "campaign_id", "external_ref", "customer", "amount_due_cents",
                         "debt_since", "channel_preference", "campaign_priority", "campaign_ends_on", "opened_at"})
@@ -74,6 +75,9 @@ class OpenedCase(NamedTuple):
     campaign_ends_on: date | None
     channel_preference: str | None
     opened_at: datetime
+
+
+_opened_case = maker(OpenedCase)
 
 
 def decode_opened(values: Sequence[bytes], *, consumer: str) -> list[OpenedCase]:
@@ -165,10 +169,10 @@ def _fast(raw: bytes) -> OpenedCase | None:
         cents = int(amount)
         if cents >= _BIGINT:
             return None
-        return OpenedCase(
+        return _opened_case((
             event_id, FastUUID(case_id), partner_id, _campaign(campaign_id), external_ref, first_name,
             last_name, phone, phone_kind, address, postcode, department, time_zone, cents, int(priority),
-            _date(debt_since), _date(ends_on), channel, datetime.fromisoformat(opened_at))
+            _date(debt_since), _date(ends_on), channel, datetime.fromisoformat(opened_at)))
     except ValueError:
         return None
 

@@ -7,7 +7,6 @@ from datetime import datetime
 
 import asyncpg
 
-
 # The cases a site's agents hold, found through cases_held (an agent holds cases of their own site only).
 _HELD_AT_SITE = ("status = 'assigned' AND site_id = $1 "
                  "AND agent_id = ANY(ARRAY(SELECT agent_id FROM agents WHERE site_id = $1))")

@@ -24,7 +24,9 @@ from relais_platform.contracts import AssignmentChanged, AssignmentStatus, Chann
 from relais_platform.events import EnvelopeFrame, moment_json
 from relais_platform.ids import name_id_text
 from relais_platform.outbox import EncodedEvent
+from relais_platform.tuples import maker
 
+_encoded_event = maker(EncodedEvent)  # one per case on hot paths (relais_platform.tuples)
 _QUEUE_STATUS = {CaseStatus.WAITING: AssignmentStatus.WAITING, CaseStatus.UNROUTED: AssignmentStatus.UNROUTED}
 
 
@@ -87,8 +89,8 @@ class AssignmentLog:
                 f'"site_id":{_text(site_id)},"agent_id":{_text(agent)},"channel":{_text(channel)},'
                 f'"reason":{_text(reason)},"changed_at":{self._changed_at}}}').encode()
         data = b'{"case_id":"' + subject.encode() + rest
-        return EncodedEvent(event_id, AssignmentChanged.topic, subject, self._frame.encode(event_id, subject, data),
-                            dedupe)
+        return _encoded_event((event_id, AssignmentChanged.topic, subject,
+                               self._frame.encode(event_id, subject, data), dedupe))
 
     def record_state(self, holdings: Iterable[Holding], *, except_ids: set[uuid.UUID],
                      reason: str | None = None) -> None:

@@ -21,6 +21,7 @@ from relais_platform.contracts import AssignmentStatus, CaseResolved, Channel, O
 from relais_platform.db import claim_events
 from relais_platform.events import Envelope
 from relais_platform.outbox import EncodedEvent
+from relais_platform.tuples import maker
 
 
 async def _claim(conn: asyncpg.Connection, consumer: str, events: Sequence[Envelope[Any]]) -> list[Envelope[Any]]:
@@ -44,6 +45,10 @@ class Placement(NamedTuple):
     early: Resolution | None
 
 
+# One of each per opened case: built without the Python frame of their generated __new__ (relais_platform.tuples).
+_placement, _new_case, _queued_case = maker(Placement), maker(NewCase), maker(QueuedCase)
+
+
 def placement(case: OpenedCase, *, router: PostcodeRouter, early: Resolution | None) -> Placement:
     """Routed to a site (or unrouted), or already closed by an outcome that arrived first."""
     site = router.site_for(case.postcode, case.department)
@@ -51,25 +56,25 @@ def placement(case: OpenedCase, *, router: PostcodeRouter, early: Resolution | N
     preference = Channel(case.channel_preference) if case.channel_preference else None
     channel = channel_for(has_phone=case.phone_e164 is not None, has_address=case.address is not None,
                           preference=preference)
-    return Placement(case, status, channel, site.site_id if site else None, early)
+    return _placement((case, status, channel, site.site_id if site else None, early))
 
 
 def new_case(p: Placement, *, agent_id: str | None, now: datetime) -> NewCase:
     """The projection row of a placed case, handed to `agent_id` at once when one takes it."""
     c = p.case
-    return NewCase(
+    return _new_case((
         c.case_id, c.partner_id, c.campaign_id, c.external_ref, c.first_name, c.last_name, c.phone_e164,
         c.phone_kind, c.address, c.postcode,
         c.department, c.time_zone, c.amount_due_cents, c.campaign_priority, c.debt_since, c.campaign_ends_on,
         p.channel, CaseStatus.ASSIGNED if agent_id else p.status, p.site_id, agent_id,
         2 if agent_id else 1, now if agent_id else None, c.opened_at, p.early.resolved_at if p.early else None,
         p.early.outcome if p.early else None,
-        person_key(case_id=c.case_id, phone_e164=c.phone_e164, address=c.address, last_name=c.last_name))
+        person_key(case_id=c.case_id, phone_e164=c.phone_e164, address=c.address, last_name=c.last_name)))
 
 
 def _queued(p: Placement) -> QueuedCase:
     c = p.case
-    return QueuedCase(c.case_id, p.site_id, p.channel, c.campaign_priority, c.amount_due_cents, c.opened_at)
+    return _queued_case((c.case_id, p.site_id, p.channel, c.campaign_priority, c.amount_due_cents, c.opened_at))
 
 
 def _first_of_each_case(cases: Sequence[OpenedCase]) -> list[OpenedCase]:
