@@ -39,7 +39,7 @@ def assignment_event_id(case_id: str, version: int, status: AssignmentStatus) ->
     """Deterministic: the same change of the same case always gets the same event id, so re-running a transaction
     (redelivery, retry) never publishes a change twice. `derived_id("assignment", case_id, version, status)` as text,
     without building UUID objects (this runs for every case of a batch; the outbox takes the id as text)."""
-    return name_id_text(f"assignment|{case_id}|{version}|{status.value}")
+    return name_id_text("assignment|" + case_id + "|" + str(version) + "|" + status)  # a StrEnum: its value
 
 
 class AssignmentLog:
