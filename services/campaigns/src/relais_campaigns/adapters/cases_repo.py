@@ -29,7 +29,7 @@ class NewCase(NamedTuple):
     last_name: str
     phone_e164: str | None
     phone_kind: str | None
-    address: dict[str, Any] | None  # as CaseOpened gives it (the pool's codec writes jsonb)
+    address: dict[str, Any] | None  # as CaseOpened gives it (the pool's codec writes its JSON)
     postcode: str | None
     department: str
     time_zone: str
@@ -52,7 +52,7 @@ class NewCase(NamedTuple):
 # The columns of a new case: NewCase's fields, in order (a unit test holds it), with the type each has in staging.
 _ARRIVALS = (("case_id", "uuid"), ("partner_id", "text"), ("campaign_id", "uuid"), ("external_ref", "text"),
              ("first_name", "text"), ("last_name", "text"), ("phone_e164", "text"), ("phone_kind", "text"),
-             ("address", "jsonb"), ("postcode", "text"), ("department", "text"), ("time_zone", "text"),
+             ("address", "json"), ("postcode", "text"), ("department", "text"), ("time_zone", "text"),
              ("amount_due_cents", "bigint"), ("campaign_priority", "smallint"), ("debt_since", "date"),
              ("campaign_ends_on", "date"), ("channel", "text"), ("status", "text"), ("site_id", "text"),
              ("agent_id", "text"), ("assignment_version", "integer"), ("assigned_at", "timestamptz"),
