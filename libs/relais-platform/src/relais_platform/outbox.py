@@ -77,15 +77,26 @@ def unframe(value: bytes) -> Iterator[tuple[bytes, bytes]]:
         at += key_length + value_length
 
 
-def _outbox_rows(events: Sequence[EncodedEvent]) -> list[tuple[Any, ...]]:
-    """The outbox rows of `events`, in order: each run of one-offs (`dedupe` unset) on one topic framed in one row,
-    every other event a row of its own (the outbox checks its id)."""
+# The most events a frame holds. A frame of 10,000 AssignmentChanged is a 5.4 MB value that PostgreSQL grows, copies
+# and compresses into freshly faulted memory on write, and again on the relay's read: 1.9 µs of the backend an event
+# written and read, against 1.4-1.5 µs with frames of 500-2,000 (SQL harness, 100,000 events).
+FRAME_EVENTS = 1000
+
+
+def _outbox_rows(events: Sequence[EncodedEvent], *, frame_events: int = FRAME_EVENTS) -> list[tuple[Any, ...]]:
+    """The outbox rows of `events`, in order: each run of one-offs (`dedupe` unset) on one topic framed, `frame_events`
+    at most a row, every other event a row of its own (the outbox checks its id)."""
     rows: list[tuple[Any, ...]] = []
     for (topic, one_off), run in itertools.groupby(events, key=lambda e: (e.topic, not e.dedupe)):
-        if one_off and len(run := list(run)) > 1:
-            rows.append((run[0].event_id, topic, "", frame(run), False, len(run)))
-        else:
+        if not one_off:
             rows += ((*event, None) for event in run)
+            continue
+        run = list(run)
+        for start in range(0, len(run), frame_events):
+            if len(part := run[start:start + frame_events]) > 1:
+                rows.append((part[0].event_id, topic, "", frame(part), False, len(part)))
+            else:
+                rows += ((*event, None) for event in part)
     return rows
 
 
