@@ -91,9 +91,9 @@ def _outbox_rows(events: Sequence[EncodedEvent], *, frame_events: int = FRAME_EV
         if not one_off:
             rows += ((*event, None) for event in run)
             continue
-        run = list(run)
-        for start in range(0, len(run), frame_events):
-            if len(part := run[start:start + frame_events]) > 1:
+        one_offs = list(run)
+        for start in range(0, len(one_offs), frame_events):
+            if len(part := one_offs[start:start + frame_events]) > 1:
                 rows.append((part[0].event_id, topic, "", frame(part), False, len(part)))
             else:
                 rows += ((*event, None) for event in part)
