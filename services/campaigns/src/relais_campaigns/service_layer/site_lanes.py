@@ -9,6 +9,7 @@ that changed meanwhile (or a case whose fields could not be read) is only slower
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
@@ -25,8 +26,8 @@ def shares_by_site(keyed: Sequence[tuple[bytes, RoutingKey]], *, router: Postcod
                    count: int) -> list[list[bytes]]:
     """`count` shares of the batch, in batch order, each site's cases (and the unrouted ones) in one share only; the
     sites placed biggest first on the lightest share."""
-    site_of: dict[RoutingKey, str | None] = {}  # a batch holds many cases of each postcode: route each once
-    sites = [site_of[key] if key in site_of else site_of.setdefault(key, _site_id(router, key)) for _, key in keyed]
+    site_of = functools.cache(functools.partial(_site_id, router))  # a batch holds many cases of each postcode
+    sites = [site_of(key) for _, key in keyed]
     loads, share_of = [0] * count, {}
     for site, size in sorted(Counter(sites).items(), key=lambda item: item[1], reverse=True):
         share_of[site] = lightest = loads.index(min(loads))
